@@ -1,0 +1,38 @@
+"""Events to stored text and back, and the canonical bytes of a row that the chain hashes.
+
+The payload is msgspec JSON, stored as TEXT so SQLite's JSON functions can query it; the chain
+hashes those exact bytes, never a re-encoding, so a decoder change can never break verification.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .events import AnyEvent, Event
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(AnyEvent)
+_header_encoder = msgspec.json.Encoder()
+
+
+def encode_event(event: Event) -> str:
+    """The payload text stored for ``event`` (it carries its own ``kind`` tag)."""
+    return _encoder.encode(event).decode()
+
+
+def encode_value(value: object) -> bytes:
+    """Plain msgspec JSON of a checked value."""
+    return _encoder.encode(value)
+
+
+def decode_event(payload: str | bytes) -> AnyEvent:
+    """The event stored as ``payload``; raises msgspec.DecodeError on malformed text."""
+    return _decoder.decode(payload)
+
+
+def canonical(
+    offset: int, run: str, seq: int, ts: int, kind: str, context: str, cause: int | None, payload: str
+) -> bytes:
+    """The bytes of one row that its hash covers: every column but the hash itself."""
+    header = _header_encoder.encode((offset, run, seq, ts, kind, context, cause))
+    return header + b"\n" + payload.encode()

@@ -1,0 +1,115 @@
+"""Event kinds: one frozen msgspec Struct per operation, tagged by a stable string.
+
+The tag is what the ``kind`` column holds and what the stored payload carries; it never changes,
+so renaming a class never breaks a stored ledger. New fields must get defaults, so that payloads
+written before them still decode. Which context an event acts on, its cause, time and position
+live in the row around the payload (:class:`Record`), not in the event body.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import msgspec
+
+
+class Event(msgspec.Struct, frozen=True, tag_field="kind", omit_defaults=True):
+    """Base of every event kind."""
+
+
+class Initialized(Event, tag="initialized"):
+    """The run's root context was created; its id is the row's ``context``."""
+
+    name: str
+
+
+class Entered(Event, tag="entered"):
+    """A child context was created (the row's ``context``); ``switch`` says if it became current."""
+
+    parent: str
+    name: str
+    isolation: str = "inherit"
+    parallel: bool = False
+    switch: bool = True
+
+
+class ValueSet(Event, tag="set"):
+    """``key`` was set to ``value`` in the row's context."""
+
+    key: str
+    value: Any
+
+
+class Deleted(Event, tag="deleted"):
+    """``key`` was removed from the row's context's own data."""
+
+    key: str
+
+
+class Switched(Event, tag="switched"):
+    """The row's context became current."""
+
+
+class Merged(Event, tag="merged"):
+    """``child``'s own data was merged into the row's context (its parent) with ``policy``."""
+
+    child: str
+    policy: str
+
+
+class Exited(Event, tag="exited"):
+    """The row's context was closed; its parent became current."""
+
+
+class Failed(Event, tag="failed"):
+    """The row's context was closed because its step raised; its parent became current."""
+
+    error: str = ""
+
+
+class CheckpointTaken(Event, tag="checkpoint"):
+    """A named checkpoint: the state after this event is restorable by ``name`` or offset."""
+
+    name: str
+    auto: bool = False
+
+
+class Restored(Event, tag="restored"):
+    """The tree was replaced by the state at offset ``target`` (carried whole in ``state``)."""
+
+    target: int
+    state: msgspec.Raw
+    checkpoint: str | None = None
+
+
+class Loaded(Event, tag="loaded"):
+    """The tree was replaced by a deserialized one (carried whole in ``state``)."""
+
+    state: msgspec.Raw
+
+
+AnyEvent = Union[
+    Initialized, Entered, ValueSet, Deleted, Switched, Merged, Exited, Failed, CheckpointTaken,
+    Restored, Loaded,
+]
+
+KINDS: tuple[str, ...] = tuple(cls.__struct_config__.tag for cls in AnyEvent.__args__)  # type: ignore[attr-defined]
+
+
+class Record(msgspec.Struct, frozen=True):
+    """One row of the log: an event in its place in the run and in the chain."""
+
+    offset: int
+    run: str
+    seq: int
+    ts: int
+    kind: str
+    context: str
+    cause: int | None
+    payload: str
+    hash: str
+
+    @property
+    def time(self) -> float:
+        """``ts`` (nanoseconds since the epoch) as seconds."""
+        return self.ts / 1e9

@@ -1,0 +1,211 @@
+"""The ledger: a store plus the chain and the codec, with the rules of appending.
+
+``Ledger`` is what the rest of ctxlog talks to. It opens or creates the store, checks the schema
+version and the key, and appends events so that offsets stay dense, each run's ``seq`` stays
+dense, and every row links to the one before it. A writer whose idea of its run's last ``seq``
+is stale is refused with ConcurrencyError instead of forking the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator
+
+from ..errors import (
+    ConcurrencyError, InvalidArgumentError, KeyMismatchError, NotALedgerError, SchemaVersionError,
+)
+from .chain import GENESIS, Chain
+from .codec import canonical, encode_event
+from .events import Event, Record
+from .sqlite import SQLiteStore
+from .store import SCHEMA_VERSION, RunInfo, Snapshot, Store
+
+FORMAT = "ctxlog"
+
+
+def open_store(path: str, *, readonly: bool = False, create: bool = True, synchronous: str = "FULL") -> Store:
+    """The backend for ``path``: a SQLite file, or an in-memory SQLite database for ``:memory:``."""
+    if not isinstance(path, str):
+        path = str(path)
+    if "://" in path:
+        scheme = path.split("://", 1)[0]
+        raise InvalidArgumentError(f"{path}: no ledger backend for {scheme!r} URLs; use a SQLite file path")
+    return SQLiteStore(path, readonly=readonly, create=create, synchronous=synchronous)
+
+
+class Ledger:
+    """An opened ledger; one write transaction at a time per instance (callers hold their lock)."""
+
+    def __init__(self, store: Store, *, key: bytes | str | None = None, create: bool = True) -> None:
+        self.store = store
+        if isinstance(key, str):
+            key = key.encode()
+        self.chain = Chain(key)
+        meta = store.get_meta()
+        if not meta:
+            if not create or store.readonly or not store.is_blank():
+                raise NotALedgerError(f"{store.location}: not a ctxlog ledger (no ctxlog meta table)")
+            meta = self._new_meta()
+            store.create_schema(meta)
+            meta = store.get_meta()
+        self.meta = meta
+        self._check_meta(key)
+        self._depth = 0
+        self._head: tuple[int, str] | None = None
+        self._seqs: dict[str, int] = {}
+        self._saved: list[tuple[tuple[int, str] | None, dict[str, int]]] = []
+
+    @classmethod
+    def open(
+        cls, path: str, *, key: bytes | str | None = None, readonly: bool = False, create: bool = True,
+        synchronous: str = "FULL",
+    ) -> "Ledger":
+        store = open_store(path, readonly=readonly, create=create, synchronous=synchronous)
+        try:
+            return cls(store, key=key, create=create)
+        except BaseException:
+            store.close()
+            raise
+
+    def _new_meta(self) -> dict[str, str]:
+        ledger_id = uuid.uuid4().hex
+        meta = {
+            "format": FORMAT,
+            "schema_version": str(SCHEMA_VERSION),
+            "ledger_id": ledger_id,
+            "hash_algorithm": self.chain.algorithm,
+            "created_ns": str(time.time_ns()),
+        }
+        if self.chain.algorithm == "hmac-sha256":
+            meta["key_check"] = self.chain.key_check(ledger_id)
+        return meta
+
+    def _check_meta(self, key: bytes | None) -> None:
+        where = self.store.location
+        if self.meta.get("format") != FORMAT:
+            raise NotALedgerError(f"{where}: not a ctxlog ledger (meta.format is {self.meta.get('format')!r})")
+        try:
+            version = int(self.meta.get("schema_version", ""))
+        except ValueError:
+            raise NotALedgerError(f"{where}: not a ctxlog ledger (no schema version)") from None
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{where}: schema version {version} is newer than this ctxlog's {SCHEMA_VERSION}; "
+                "upgrade ctxlog to read it"
+            )
+        if not self.keyed and key is not None:
+            raise KeyMismatchError(f"{where}: the ledger is not keyed, but a key was given; open it without one")
+        if self.keyed and key is not None and self.chain.key_check(self.ledger_id) != self.meta.get("key_check"):
+            raise KeyMismatchError(f"{where}: wrong key for this keyed ledger")
+        self._key_missing = self.keyed and key is None
+
+    @property
+    def keyed(self) -> bool:
+        """Whether the chain is HMAC-SHA256 under a ledger key."""
+        return self.meta.get("hash_algorithm") == "hmac-sha256"
+
+    @property
+    def ledger_id(self) -> str:
+        return self.meta["ledger_id"]
+
+    # -- writing -------------------------------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; nested calls are savepoints that roll back on their own."""
+        if self._key_missing:
+            raise KeyMismatchError(f"{self.store.location}: the ledger is keyed; give its key to append")
+        if self._depth == 0:
+            self.store.begin()
+            try:
+                self._head = self.store.head()
+                self._seqs = {}
+            except BaseException:
+                self.store.rollback()
+                raise
+        else:
+            self.store.savepoint(f"ctxlog_{self._depth}")
+            self._saved.append((self._head, dict(self._seqs)))
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.store.rollback()
+            else:
+                self.store.rollback_to(f"ctxlog_{self._depth}")
+                self._head, self._seqs = self._saved.pop()
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            try:
+                self.store.commit()
+            except BaseException:
+                self.store.rollback()
+                raise
+        else:
+            self.store.release(f"ctxlog_{self._depth}")
+            self._saved.pop()
+
+    def append(self, run: str, expected_seq: int, event: Event, context: str, cause: int | None) -> Record:
+        """Append one event to ``run`` inside :meth:`transaction`; ``expected_seq`` is the caller's view."""
+        assert self._depth > 0, "append outside a transaction"
+        seq = self._seqs.get(run)
+        if seq is None:
+            seq = self.store.last_seq(run)
+        if seq != expected_seq:
+            raise ConcurrencyError(
+                f"run {run!r} has {seq} events in the ledger but this manager has seen {expected_seq}: "
+                "another writer appended to it; reload the run and retry"
+            )
+        offset, previous = self._head if self._head is not None else (0, GENESIS)
+        offset += 1
+        seq += 1
+        ts = time.time_ns()
+        payload = encode_event(event)
+        kind = event.__struct_config__.tag  # type: ignore[attr-defined]
+        digest = self.chain.link(previous, canonical(offset, run, seq, ts, kind, context, cause, payload))
+        record = Record(offset, run, seq, ts, kind, context, cause, payload, digest)
+        self.store.insert([record])
+        self._head = (offset, digest)
+        self._seqs[run] = seq
+        return record
+
+    def put_snapshot(self, snapshot: Snapshot) -> None:
+        """Cache a projection state (inside the caller's transaction)."""
+        self.store.put_snapshot(snapshot)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def head(self) -> tuple[int, str] | None:
+        return self.store.head()
+
+    def runs(self) -> list[RunInfo]:
+        return self.store.runs()
+
+    def records(self, run: str | None = None, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
+        """Rows in offset order (of one run, or of all), streamed."""
+        if run is None:
+            return self.store.scan(after=after, until=until)
+        return self.store.scan_run(run, until=until) if after == 0 else self._run_after(run, after, until)
+
+    def _run_after(self, run: str, after: int, until: int | None) -> Iterator[Record]:
+        for record in self.store.scan_run(run, until=until):
+            if record.offset > after:
+                yield record
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

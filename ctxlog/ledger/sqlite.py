@@ -1,0 +1,259 @@
+"""The SQLite backend: one file in WAL mode (or ``:memory:``), append-only by trigger.
+
+Writers take the lock up front with ``BEGIN IMMEDIATE`` so the head they read cannot move under
+them; a busy file is waited on (``busy_timeout``) and retried before a StorageError is raised.
+Every ``sqlite3`` error is translated to a ctxlog error in :func:`translated`, and only there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+import urllib.parse
+from collections.abc import Iterator
+
+from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
+from .events import Record
+from .store import RunInfo, Snapshot, Store
+
+BUSY_TIMEOUT_MS = 10_000
+LOCK_RETRIES = 20
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    "offset" INTEGER PRIMARY KEY,
+    run      TEXT    NOT NULL,
+    seq      INTEGER NOT NULL,
+    ts       INTEGER NOT NULL,
+    kind     TEXT    NOT NULL,
+    context  TEXT    NOT NULL,
+    cause    INTEGER,
+    payload  TEXT    NOT NULL,
+    hash     TEXT    NOT NULL,
+    UNIQUE (run, seq)
+);
+CREATE INDEX IF NOT EXISTS events_checkpoints ON events (run) WHERE kind = 'checkpoint';
+CREATE TABLE IF NOT EXISTS snapshots (
+    run      TEXT    NOT NULL,
+    seq      INTEGER NOT NULL,
+    "offset" INTEGER NOT NULL,
+    hash     TEXT    NOT NULL,
+    state    BLOB    NOT NULL,
+    PRIMARY KEY (run, seq)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'ctxlog events are append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'ctxlog events are append-only: DELETE refused'); END;
+"""
+
+_COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
+
+
+@contextlib.contextmanager
+def translated(location: str) -> Iterator[None]:
+    """Turn ``sqlite3`` errors into ctxlog errors that say what to do."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        text = str(exc)
+        if "file is not a database" in text or "malformed" in text:
+            raise NotALedgerError(
+                f"{location}: not a readable SQLite ledger ({text}); check the path or restore a backup"
+            ) from exc
+        if "readonly" in text or "read-only" in text:
+            raise ReadOnlyError(f"{location}: the ledger is read-only here ({text})") from exc
+        if "append-only" in text:
+            raise StorageError(f"{location}: {text}") from exc
+        raise StorageError(f"{location}: SQLite failed: {text}") from exc
+    except sqlite3.Error as exc:
+        raise StorageError(f"{location}: SQLite failed: {exc}") from exc
+
+
+class SQLiteStore(Store):
+    """A ledger in one SQLite file, or in memory when ``path`` is ``":memory:"``."""
+
+    def __init__(
+        self, path: str = ":memory:", *, readonly: bool = False, create: bool = True,
+        synchronous: str = "FULL",
+    ) -> None:
+        self.location = path
+        self.readonly = readonly
+        memory = path == ":memory:"
+        if not memory and not os.path.exists(path) and (readonly or not create):
+            raise NotALedgerError(f"{path}: no such file; give the path of a ctxlog ledger")
+        if not memory and os.path.isdir(path):
+            raise NotALedgerError(f"{path}: is a directory; give the path of a ctxlog ledger file")
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise InvalidArgumentError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+        with translated(path):
+            if readonly and not memory:
+                uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+                self._conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            else:
+                self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if not memory and not readonly:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+
+    def _execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        with translated(self.location):
+            return self._conn.execute(sql, params)
+
+    def get_meta(self) -> dict[str, str]:
+        exists = self._execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        if not exists:
+            return {}
+        return dict(self._execute("SELECT key, value FROM meta").fetchall())
+
+    def is_blank(self) -> bool:
+        return self._execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+    def create_schema(self, meta: dict[str, str]) -> None:
+        if self.readonly:
+            raise ReadOnlyError(f"{self.location}: opened read-only, cannot create a ledger")
+        with translated(self.location):
+            self._begin_immediate()
+            try:
+                for statement in SCHEMA.split(";\n"):
+                    if statement.strip():
+                        self._conn.execute(statement)
+                self._conn.executemany(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", sorted(meta.items())
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def _begin_immediate(self) -> None:
+        for attempt in range(LOCK_RETRIES):
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if attempt == LOCK_RETRIES - 1:
+                    raise
+                time.sleep(0.005 * (attempt + 1))
+
+    def begin(self) -> None:
+        if self.readonly:
+            raise ReadOnlyError(f"{self.location}: opened read-only; open it for writing to append")
+        with translated(self.location):
+            self._begin_immediate()
+
+    def commit(self) -> None:
+        self._execute("COMMIT")
+
+    def rollback(self) -> None:
+        with translated(self.location):
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+
+    def savepoint(self, name: str) -> None:
+        self._execute(f'SAVEPOINT "{name}"')
+
+    def release(self, name: str) -> None:
+        self._execute(f'RELEASE SAVEPOINT "{name}"')
+
+    def rollback_to(self, name: str) -> None:
+        self._execute(f'ROLLBACK TO SAVEPOINT "{name}"')
+        self._execute(f'RELEASE SAVEPOINT "{name}"')
+
+    def head(self) -> tuple[int, str] | None:
+        row = self._execute('SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1').fetchone()
+        return (row[0], row[1]) if row else None
+
+    def last_seq(self, run: str) -> int:
+        row = self._execute("SELECT max(seq) FROM events WHERE run = ?", (run,)).fetchone()
+        return row[0] or 0
+
+    def insert(self, records: list[Record]) -> None:
+        with translated(self.location):
+            self._conn.executemany(
+                f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload, r.hash)
+                    for r in records
+                ],
+            )
+
+    def _stream(self, sql: str, params: tuple) -> Iterator[Record]:
+        with translated(self.location):
+            cursor = self._conn.execute(sql, params)
+            try:
+                while rows := cursor.fetchmany(512):
+                    for row in rows:
+                        yield Record(*row)
+            finally:
+                cursor.close()
+
+    def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
+        limit = until if until is not None else 2**62
+        return self._stream(
+            f'SELECT {_COLUMNS} FROM events WHERE "offset" > ? AND "offset" <= ? ORDER BY "offset"',
+            (after, limit),
+        )
+
+    def scan_run(self, run: str, *, after_seq: int = 0, until: int | None = None) -> Iterator[Record]:
+        limit = until if until is not None else 2**62
+        return self._stream(
+            f'SELECT {_COLUMNS} FROM events WHERE run = ? AND seq > ? AND "offset" <= ? ORDER BY seq',
+            (run, after_seq, limit),
+        )
+
+    def record_at(self, offset: int) -> Record | None:
+        row = self._execute(f'SELECT {_COLUMNS} FROM events WHERE "offset" = ?', (offset,)).fetchone()
+        return Record(*row) if row else None
+
+    def runs(self) -> list[RunInfo]:
+        rows = self._execute(
+            'SELECT run, count(*), min("offset"), max("offset"), min(ts), max(ts), '
+            "sum(kind = 'checkpoint') FROM events GROUP BY run ORDER BY min(\"offset\")"
+        ).fetchall()
+        return [RunInfo(*row) for row in rows]
+
+    def checkpoint_rows(self, run: str) -> list[Record]:
+        rows = self._execute(
+            f"SELECT {_COLUMNS} FROM events WHERE run = ? AND kind = 'checkpoint' ORDER BY \"offset\"",
+            (run,),
+        ).fetchall()
+        return [Record(*row) for row in rows]
+
+    def put_snapshot(self, snapshot: Snapshot) -> None:
+        self._execute(
+            'INSERT OR REPLACE INTO snapshots (run, seq, "offset", hash, state) VALUES (?, ?, ?, ?, ?)',
+            (snapshot.run, snapshot.seq, snapshot.offset, snapshot.hash, snapshot.state),
+        )
+
+    def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
+        limit = offset if offset is not None else 2**62
+        rows = self._execute(
+            'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = ? AND "offset" <= ? '
+            "ORDER BY seq DESC",
+            (run, limit),
+        )
+        for row in rows:
+            yield Snapshot(*row)
+
+    def size_bytes(self) -> int:
+        if self.location == ":memory:":
+            return 0
+        return sum(
+            os.path.getsize(self.location + suffix)
+            for suffix in ("", "-wal")
+            if os.path.exists(self.location + suffix)
+        )
+
+    def close(self) -> None:
+        with translated(self.location):
+            self._conn.close()

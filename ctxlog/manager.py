@@ -1,0 +1,431 @@
+"""``ContextManager``: the context tree of one run, every change of it an event in the ledger.
+
+Each operation checks its arguments against the live tree first, so a refused operation appends
+nothing; then it appends its events inside one write transaction and folds the stored records
+into the live tree with the same ``apply`` that ``replay`` uses. The manager is thread-safe: one
+re-entrant lock serialises operations on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+
+from .errors import (
+    ContextStateError, CtxlogError, DeserializeError, DuplicateCheckpointError, InvalidArgumentError,
+    LedgerError, NotInitializedError, UnknownCheckpointError, UnknownContextError, UnknownKeyError,
+)
+from .ledger.codec import encode_value
+from .ledger.events import (
+    CheckpointTaken, Deleted, Entered, Event, Exited, Failed, Initialized, Loaded, Merged, Record,
+    Restored, Switched, ValueSet,
+)
+from .ledger.log import Ledger
+from .ledger.store import Snapshot
+from .policies import IsolationLevel, MergePolicy
+from .projections.check import check_tree_state
+from .projections.fold import apply
+from .projections.tree import ContextTree, ExecutionContext, decode_tree_state
+from .replay import load_tree, resolve_until
+from .values import check_key, check_size, check_value, copy_value
+
+ROOT = "root"
+_AUTO_PREFIX = "auto-"
+_context_decoder = msgspec.json.Decoder(ExecutionContext)
+_encoder = msgspec.json.Encoder()
+
+
+class Checkpoint(msgspec.Struct, frozen=True):
+    """A named point of a run: restoring it, or replaying until it, gives the tree after ``offset``."""
+
+    name: str
+    offset: int
+    run: str
+
+
+def _name(value: object, what: str) -> str:
+    if type(value) is not str or not value:
+        raise InvalidArgumentError(f"{what} must be a non-empty str, got {value!r}")
+    return value
+
+
+def _enum(cls: type, value: object, what: str) -> Any:
+    """A member of ``cls`` from a member, its value or its name (any case)."""
+    try:
+        return cls(value)
+    except ValueError:
+        if isinstance(value, str) and value.upper() in cls.__members__:
+            return cls.__members__[value.upper()]
+        choices = ", ".join(m.value for m in cls)  # type: ignore[attr-defined]
+        raise InvalidArgumentError(f"{what} must be one of {choices}, got {value!r}") from None
+
+
+class ContextManager:
+    """The context tree of one run, backed by an append-only ledger at ``path``.
+
+    ``run`` names the run (a new unique id when None); reopening an existing run resumes it where
+    it stood. ``checkpoint_interval=N`` takes a checkpoint ``auto-<offset>`` every N events;
+    ``key`` makes the chain HMAC-SHA256. ``synchronous`` is SQLite's durability setting.
+    """
+
+    def __init__(
+        self, path: str = ":memory:", *, run: str | None = None, checkpoint_interval: int | None = None,
+        key: bytes | str | None = None, synchronous: str = "FULL",
+    ) -> None:
+        if run is not None:
+            _name(run, "run")
+        if checkpoint_interval is not None and (
+            type(checkpoint_interval) is not int or checkpoint_interval < 1
+        ):
+            raise InvalidArgumentError(f"checkpoint_interval must be a positive int, got {checkpoint_interval!r}")
+        self._interval = checkpoint_interval
+        self._lock = threading.RLock()
+        self._ledger = Ledger.open(str(path), key=key, synchronous=synchronous)
+        self._run = run if run is not None else f"run-{uuid.uuid4().hex[:12]}"
+        self._suffix: dict[str, int] = {}
+        self._poisoned = False
+        self._in_op = False
+        self._closed = False
+        try:
+            self._tree = load_tree(self._ledger, self._run)
+        except BaseException:
+            self._ledger.close()
+            raise
+
+    # -- properties ------------------------------------------------------------------------------
+
+    @property
+    def run(self) -> str:
+        """The name of this manager's run."""
+        return self._run
+
+    @property
+    def current_id(self) -> str | None:
+        """Id of the current context (None before the run has a root)."""
+        return self._tree.current_id
+
+    @property
+    def depth(self) -> int:
+        """Depth of the current context: the root alone is 1; 0 before the run has a root."""
+        with self._lock:
+            return self._tree.depth()
+
+    @property
+    def tree(self) -> ContextTree:
+        """A copy of the live tree (changing it changes nothing here)."""
+        with self._lock:
+            return self._tree.copy()
+
+    @property
+    def checkpoints(self) -> dict[str, int]:
+        """Every checkpoint of the run: name -> offset."""
+        with self._lock:
+            return dict(self._tree.checkpoints)
+
+    @property
+    def offset(self) -> int:
+        """Offset of the last event of this run."""
+        return self._tree.offset
+
+    # -- writing machinery -----------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LedgerError("the ContextManager is closed; open a new one to continue the run")
+        if self._poisoned:
+            raise LedgerError("an operation failed midway in this transaction; leave it to roll back")
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One operation: a transaction of its own, or a part of the caller's ``transaction()``.
+
+        Operations that call others run inside the outermost one; only it takes the automatic
+        checkpoint and, when it fails after appending, puts the live tree back.
+        """
+        with self._lock:
+            if self._in_op:
+                yield
+                return
+            self._check_open()
+            seq_before = self._tree.seq
+            own = not self._ledger.in_transaction
+            self._in_op = True
+            try:
+                with self._ledger.transaction() if own else contextlib.nullcontext():
+                    yield
+                    self._auto_checkpoint(seq_before)
+            except BaseException:
+                if self._tree.seq != seq_before:
+                    if own:
+                        self._tree = load_tree(self._ledger, self._run)
+                    else:
+                        self._poisoned = True
+                raise
+            finally:
+                self._in_op = False
+
+    def _append(self, event: Event, context: str, cause: int | None) -> Record:
+        record = self._ledger.append(self._run, self._tree.seq, event, context, cause)
+        apply(self._tree, record)
+        return record
+
+    def _auto_checkpoint(self, seq_before: int) -> None:
+        n = self._interval
+        if n and self._tree.seq // n != seq_before // n:
+            self._checkpoint(f"{_AUTO_PREFIX}{self._tree.offset + 1}", auto=True)
+
+    def _checkpoint(self, name: str, auto: bool = False) -> Record:
+        ctx = self._tree.context()
+        record = self._append(CheckpointTaken(name=name, auto=auto), ctx.id, ctx.created_offset)
+        self._ledger.put_snapshot(
+            Snapshot(self._run, record.seq, record.offset, record.hash, self._tree.snapshot_bytes())
+        )
+        return record
+
+    def _current(self) -> ExecutionContext:
+        """The current context, creating the implicit root first when the run has none."""
+        if self._tree.root_id is None:
+            self._append(Initialized(name=ROOT), ROOT, None)
+        return self._tree.context()
+
+    def _new_id(self, name: str) -> str:
+        known = self._tree.known_ids
+        if name not in known:
+            return name
+        k = self._suffix.get(name, 2)
+        while f"{name}-{k}" in known:
+            k += 1
+        self._suffix[name] = k + 1
+        return f"{name}-{k}"
+
+    def _live(self, context_id: object) -> ExecutionContext:
+        ctx = self._tree.context(_name(context_id, "context_id"))
+        if ctx.status != "active":
+            raise ContextStateError(f"context {ctx.id!r} is {ctx.status}; only active contexts can take this")
+        return ctx
+
+    def _close(self, ctx: ExecutionContext, merge: MergePolicy | None, error: str | None = None) -> None:
+        parent = self._tree.contexts[ctx.parent_id] if ctx.parent_id is not None else None
+        if parent is None:
+            raise ContextStateError(f"cannot exit the root context {ctx.id!r}")
+        if parent.status != "active":
+            raise ContextStateError(f"parent {parent.id!r} of {ctx.id!r} is {parent.status}; switch_to a live context")
+        with self._writing():
+            if merge is not None:
+                self._append(Merged(child=ctx.id, policy=merge.value), parent.id, ctx.created_offset)
+            event: Event = Exited() if error is None else Failed(error=error)
+            self._append(event, ctx.id, ctx.created_offset)
+
+    # -- operations of the contract --------------------------------------------------------------
+
+    def initialize(self, name: str = ROOT) -> str:
+        """Start the root context, whose id is ``name``; a run has one root."""
+        _name(name, "name")
+        with self._writing():
+            if self._tree.root_id is not None:
+                raise ContextStateError(f"run {self._run!r} already has the root {self._tree.root_id!r}")
+            self._append(Initialized(name=name), name, None)
+        return name
+
+    def set(self, key: str, value: Any) -> None:
+        """Set ``key`` to ``value`` in the current context (``value`` must be JSON-shaped)."""
+        check_key(key)
+        check_value(value, key)
+        raw = encode_value(value)
+        check_size(raw, key)
+        with self._writing():
+            ctx = self._current()
+            self._append(ValueSet(key=key, value=msgspec.Raw(raw)), ctx.id, ctx.created_offset)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key`` as the current context resolves it, else ``default``."""
+        check_key(key)
+        with self._lock:
+            return copy_value(self._tree.get(key, None, default))
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` from the current context's own data (a KeyError if it holds none)."""
+        check_key(key)
+        with self._writing():
+            ctx = self._tree.contexts.get(self._tree.current_id)  # type: ignore[arg-type]
+            if ctx is None or key not in ctx.data:
+                where = f"context {ctx.id!r}" if ctx is not None else f"run {self._run!r}"
+                raise UnknownKeyError(f"{where} holds no key {key!r} of its own")
+            self._append(Deleted(key=key), ctx.id, ctx.created_offset)
+
+    def enter_step(self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT) -> str:
+        """Create a child of the current context, make it current, and return its id."""
+        _name(name, "name")
+        level: IsolationLevel = _enum(IsolationLevel, isolation, "isolation")
+        with self._writing():
+            parent = self._current()
+            cid = self._new_id(name)
+            self._append(Entered(parent=parent.id, name=name, isolation=level.value), cid, parent.created_offset)
+        return cid
+
+    def exit_step(self, merge: MergePolicy | str | None = None) -> ExecutionContext:
+        """Leave the current context (merging it into its parent first when ``merge``); return it."""
+        policy = None if merge is None else _enum(MergePolicy, merge, "merge")
+        with self._writing():
+            if self._tree.current_id is None:
+                raise NotInitializedError(f"run {self._run!r} has no context to exit")
+            ctx = self._tree.context()
+            self._close(ctx, policy)
+            return _context_decoder.decode(_encoder.encode(ctx))
+
+    def create_parallel_context(self, name: str | None = None) -> str:
+        """Create an ISOLATED child of the current context marked parallel; current stays."""
+        name = "parallel" if name is None else _name(name, "name")
+        with self._writing():
+            parent = self._current()
+            cid = self._new_id(name)
+            event = Entered(parent=parent.id, name=name, isolation="isolated", parallel=True, switch=False)
+            self._append(event, cid, parent.created_offset)
+        return cid
+
+    def switch_to(self, context_id: str) -> None:
+        """Make an active context of the run current."""
+        with self._writing():
+            target = self._live(context_id)
+            cause = self._tree.context().created_offset
+            self._append(Switched(), target.id, cause)
+
+    def merge_child_to_parent(
+        self, child_id: str, policy: MergePolicy | str = MergePolicy.KEEP_EXISTING
+    ) -> None:
+        """Merge a context's own data into its parent's, by ``policy``."""
+        level: MergePolicy = _enum(MergePolicy, policy, "policy")
+        with self._writing():
+            child = self._tree.context(_name(child_id, "child_id"))
+            if child.parent_id is None:
+                raise ContextStateError(f"{child.id!r} is the root; it has no parent to merge into")
+            self._append(Merged(child=child.id, policy=level.value), child.parent_id, child.created_offset)
+
+    def begin_isolated(self, name: str) -> str:
+        """Create an ISOLATED child of the current context and make it current."""
+        return self.enter_step(name, IsolationLevel.ISOLATED)
+
+    def end_isolated(self, child_id: str, policy: MergePolicy | str = MergePolicy.KEEP_EXISTING) -> None:
+        """Merge an isolated child into its parent by ``policy``, close it, make the parent current."""
+        level: MergePolicy = _enum(MergePolicy, policy, "policy")
+        with self._writing():
+            self._close(self._live(child_id), level)
+
+    def checkpoint(self, name: str) -> Checkpoint:
+        """Record a checkpoint; restore it or replay until it later by ``name`` or its offset."""
+        _name(name, "name")
+        if name.startswith(_AUTO_PREFIX) and name[len(_AUTO_PREFIX):].isdigit():
+            raise InvalidArgumentError(f"checkpoint name {name!r} is reserved for automatic checkpoints")
+        with self._writing():
+            if name in self._tree.checkpoints:
+                raise DuplicateCheckpointError(
+                    f"run {self._run!r} already has a checkpoint {name!r} (offset {self._tree.checkpoints[name]})"
+                )
+            self._current()
+            record = self._checkpoint(name)
+        return Checkpoint(name, record.offset, self._run)
+
+    def restore(self, checkpoint: str | int) -> None:
+        """Make the tree exactly as it was at a checkpoint (by name) or an offset of this run."""
+        if isinstance(checkpoint, bool) or not isinstance(checkpoint, (str, int)):
+            raise InvalidArgumentError(f"restore takes a checkpoint name or an offset, not {checkpoint!r}")
+        with self._writing():
+            if isinstance(checkpoint, str) and checkpoint not in self._tree.checkpoints:
+                known = ", ".join(self._tree.checkpoints) or "(none)"
+                raise UnknownCheckpointError(f"no checkpoint {checkpoint!r} in run {self._run!r}; checkpoints: {known}")
+            if self._tree.seq == 0:
+                raise UnknownCheckpointError(f"run {self._run!r} has no events to restore")
+            offset = resolve_until(self._ledger, self._run, checkpoint)
+            assert offset is not None
+            target = load_tree(self._ledger, self._run, offset)
+            name = checkpoint if isinstance(checkpoint, str) else None
+            event = Restored(target=offset, state=msgspec.Raw(target.to_bytes()), checkpoint=name)
+            self._append(event, target.current_id or ROOT, offset)
+
+    def serialize(self) -> bytes:
+        """The whole tree (contexts, current, root) as JSON bytes; appends nothing."""
+        with self._lock:
+            if self._tree.root_id is None:
+                raise NotInitializedError(f"run {self._run!r} has no tree to serialize yet")
+            return self._tree.to_bytes()
+
+    def deserialize(self, data: bytes | str) -> None:
+        """Replace the whole tree, current context included, with a serialized one."""
+        if not isinstance(data, (bytes, bytearray, memoryview, str)):
+            raise DeserializeError(f"deserialize takes bytes, not {type(data).__name__}")
+        try:
+            state = decode_tree_state(bytes(data) if not isinstance(data, str) else data)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+            raise DeserializeError(f"not a serialized context tree: {exc}") from exc
+        check_tree_state(state)
+        payload = msgspec.Raw(_encoder.encode(state))
+        with self._writing():
+            cause = self._tree.context().created_offset if self._tree.current_id is not None else None
+            self._append(Loaded(state=payload), state.current_id, cause)  # type: ignore[arg-type]
+
+    @contextlib.contextmanager
+    def step(
+        self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT,
+        merge: MergePolicy | str | None = None,
+    ) -> Iterator[str]:
+        """Enter a step for the ``with`` body; on an exception record it failed and let it propagate."""
+        policy = None if merge is None else _enum(MergePolicy, merge, "merge")
+        cid = self.enter_step(name, isolation)
+        try:
+            yield cid
+        except BaseException as exc:
+            with self._lock:
+                ctx = self._tree.contexts.get(cid)
+                if ctx is not None and ctx.status == "active" and not self._poisoned:
+                    try:
+                        self._close(ctx, None, f"{type(exc).__name__}: {exc}"[:1000])
+                    except CtxlogError as err:
+                        exc.add_note(f"ctxlog could not record step {cid!r} as failed: {err}")
+            raise
+        with self._lock:
+            self._close(self._live(cid), policy)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["ContextManager"]:
+        """Operations inside commit as one transaction: all or none, log and live tree together."""
+        with self._lock:
+            self._check_open()
+            backup = self._tree.copy()
+            try:
+                with self._ledger.transaction():
+                    yield self
+                    if self._poisoned:
+                        raise LedgerError("an operation failed midway; the transaction was rolled back")
+            except BaseException:
+                self._tree = backup
+                self._poisoned = False
+                raise
+
+    def reload(self) -> None:
+        """Rebuild the tree from the log: after a ConcurrencyError, to continue from what is stored."""
+        with self._lock:
+            self._check_open()
+            if self._ledger.in_transaction:
+                raise ContextStateError("cannot reload inside a transaction")
+            self._tree = load_tree(self._ledger, self._run)
+
+    def close(self) -> None:
+        """Close the ledger; the manager cannot be used afterwards. Closing twice is harmless."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._ledger.close()
+
+    def __enter__(self) -> "ContextManager":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ContextManager(run={self._run!r}, current_id={self._tree.current_id!r}, offset={self._tree.offset})"

@@ -1,0 +1,60 @@
+"""Invariants of a context tree, checked before a deserialized tree is accepted."""
+
+from __future__ import annotations
+
+from ..errors import DeserializeError, InvalidValueError
+from ..values import check_value
+from .tree import TREE_FORMAT, TreeState
+
+STATUSES = frozenset({"active", "exited", "failed"})
+
+
+def check_tree_state(state: TreeState) -> None:
+    """Raise DeserializeError naming the first broken invariant of ``state``.
+
+    One root; every parent exists and lists its child exactly once; no cycles; the current
+    context exists and is active; statuses are known; data values are JSON-shaped.
+    """
+    if state.format != TREE_FORMAT:
+        raise DeserializeError(f"unknown tree format {state.format!r}; expected {TREE_FORMAT!r}")
+    contexts = state.contexts
+    if state.root_id is None or state.root_id not in contexts:
+        raise DeserializeError(f"root {state.root_id!r} is not among the contexts")
+    if contexts[state.root_id].parent_id is not None:
+        raise DeserializeError(f"root {state.root_id!r} has a parent")
+    for cid, ctx in contexts.items():
+        if ctx.id != cid or not cid:
+            raise DeserializeError(f"context stored under {cid!r} has id {ctx.id!r}")
+        if ctx.status not in STATUSES:
+            raise DeserializeError(f"context {cid!r} has unknown status {ctx.status!r}")
+        if ctx.parent_id is None and cid != state.root_id:
+            raise DeserializeError(f"context {cid!r} has no parent but is not the root")
+        if ctx.parent_id is not None:
+            parent = contexts.get(ctx.parent_id)
+            if parent is None:
+                raise DeserializeError(f"context {cid!r} has a dangling parent {ctx.parent_id!r}")
+            if parent.children.count(cid) != 1:
+                raise DeserializeError(f"parent {ctx.parent_id!r} does not list child {cid!r} once")
+        for child in ctx.children:
+            if child not in contexts or contexts[child].parent_id != cid:
+                raise DeserializeError(f"context {cid!r} lists {child!r}, which is not its child")
+        for key, value in ctx.data.items():
+            try:
+                check_value(value, f"{cid}:{key}")
+            except InvalidValueError as exc:
+                raise DeserializeError(str(exc)) from exc
+    rooted: set[str] = set()
+    for cid in contexts:
+        path: list[str] = []
+        at: str | None = cid
+        while at is not None and at not in rooted:
+            if at in path:
+                raise DeserializeError(f"context {cid!r} is on a cycle of parents")
+            path.append(at)
+            at = contexts[at].parent_id
+        rooted.update(path)
+    current = contexts.get(state.current_id) if state.current_id is not None else None
+    if current is None:
+        raise DeserializeError(f"current context {state.current_id!r} is not among the contexts")
+    if current.status != "active":
+        raise DeserializeError(f"current context {state.current_id!r} is {current.status}, not active")

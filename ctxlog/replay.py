@@ -1,0 +1,96 @@
+"""Time travel: the tree of a run at any checkpoint or offset, from the log.
+
+The fold starts from the newest snapshot at or before the target whose claimed position matches
+the chain (its offset holds a row of the run with the hash it names); otherwise from the start of
+the run. Snapshots are a cache: a missing or mismatching one only costs time, never correctness.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .errors import CtxlogError, InvalidArgumentError, UnknownCheckpointError, UnknownRunError
+from .ledger.codec import decode_event
+from .ledger.log import Ledger
+from .projections.fold import fold
+from .projections.tree import ContextTree
+
+
+def choose_run(ledger: Ledger, run: str | None) -> str:
+    """``run`` if the ledger holds it; the only run when None; else UnknownRunError listing runs."""
+    runs = [info.run for info in ledger.runs()]
+    if run is not None:
+        if run not in runs:
+            raise UnknownRunError(f"no run {run!r} in {ledger.store.location}; runs: {_listing(runs)}")
+        return run
+    if len(runs) == 1:
+        return runs[0]
+    if not runs:
+        raise UnknownRunError(f"{ledger.store.location} holds no runs yet")
+    raise UnknownRunError(f"{ledger.store.location} holds {len(runs)} runs; choose one with run=: {_listing(runs)}")
+
+
+def _listing(runs: list[str]) -> str:
+    shown = ", ".join(runs[:10])
+    return shown + (f" … ({len(runs)} in all)" if len(runs) > 10 else "") if runs else "(none)"
+
+
+def checkpoint_offsets(ledger: Ledger, run: str) -> dict[str, int]:
+    """Every checkpoint of ``run``: name -> offset, in order."""
+    return {
+        decode_event(r.payload).name: r.offset  # type: ignore[union-attr]
+        for r in ledger.store.checkpoint_rows(run)
+    }
+
+
+def resolve_until(ledger: Ledger, run: str, until: str | int | None) -> int | None:
+    """The offset a checkpoint name or offset stands for in ``run`` (None for the head).
+
+    A str names a checkpoint; if no checkpoint has that name and it is all digits, it is an offset.
+    """
+    if until is None:
+        return None
+    if isinstance(until, str):
+        offsets = checkpoint_offsets(ledger, run)
+        if until in offsets:
+            return offsets[until]
+        if not until.strip().isdigit():
+            known = ", ".join(offsets) or "(none)"
+            raise UnknownCheckpointError(f"no checkpoint {until!r} in run {run!r}; checkpoints: {known}")
+        until = int(until)
+    if isinstance(until, bool) or not isinstance(until, int):
+        raise InvalidArgumentError(f"until must be a checkpoint name or an offset, not {until!r}")
+    first = next(iter(ledger.store.scan_run(run)), None)
+    head = ledger.head()
+    if first is None or until < first.offset or head is None or until > head[0]:
+        span = f"{first.offset}..{head[0]}" if first is not None and head else "none"
+        raise UnknownCheckpointError(f"offset {until} is outside run {run!r} (its offsets span {span})")
+    return until
+
+
+def load_tree(ledger: Ledger, run: str, until: int | None = None) -> ContextTree:
+    """The tree of ``run`` after its last event at or before offset ``until`` (head when None)."""
+    tree, after_seq = ContextTree(run), 0
+    for snapshot in ledger.store.snapshot_before(run, until):
+        row = ledger.store.record_at(snapshot.offset)
+        if row is None or row.run != run or row.hash != snapshot.hash or row.seq != snapshot.seq:
+            continue
+        try:
+            tree = ContextTree.from_snapshot(snapshot.state)
+        except (msgspec.DecodeError, msgspec.ValidationError, CtxlogError):
+            continue
+        after_seq = snapshot.seq
+        break
+    return fold(ledger.store.scan_run(run, after_seq=after_seq, until=until), tree)
+
+
+def replay(
+    path: str, *, run: str | None = None, until: str | int | None = None, key: bytes | str | None = None
+) -> ContextTree:
+    """The context tree of a run at a checkpoint name or offset (the head when ``until`` is None).
+
+    Opens the ledger read-only; ``run`` may be left out when the ledger holds one run.
+    """
+    with Ledger.open(path, readonly=True, create=False, key=key) as ledger:
+        chosen = choose_run(ledger, run)
+        return load_tree(ledger, chosen, resolve_until(ledger, chosen, until))
