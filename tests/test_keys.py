@@ -1,0 +1,50 @@
+"""A keyed ledger: HMAC-SHA256 links, the key checked at open."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctxlog import ContextManager, KeyMismatchError, replay
+from ctxlog.audit import verify
+
+
+@pytest.fixture
+def keyed(ledger_path: str) -> str:
+    with ContextManager(ledger_path, run="r", key=b"secret") as mgr:
+        mgr.set("a", 1)
+    return ledger_path
+
+
+def test_keyed_ledger_verifies_with_its_key(keyed: str) -> None:
+    result = verify(keyed, key=b"secret")
+    assert result.ok and result.algorithm == "hmac-sha256"
+
+
+def test_verify_without_the_key_says_the_ledger_is_keyed(keyed: str) -> None:
+    with pytest.raises(KeyMismatchError, match="keyed"):
+        verify(keyed)
+
+
+def test_wrong_key_is_refused(keyed: str) -> None:
+    with pytest.raises(KeyMismatchError, match="wrong key"):
+        ContextManager(keyed, run="r", key=b"guess")
+
+
+def test_appending_without_the_key_is_refused(keyed: str) -> None:
+    with ContextManager(keyed, run="r") as mgr, pytest.raises(KeyMismatchError):
+        mgr.set("b", 2)
+    assert verify(keyed, key=b"secret").events == 2
+
+
+def test_key_for_an_unkeyed_ledger_is_refused(ledger_path: str) -> None:
+    ContextManager(ledger_path).close()
+    with pytest.raises(KeyMismatchError, match="not keyed"):
+        ContextManager(ledger_path, key=b"k")
+
+
+def test_keyed_ledger_replays_without_the_key(keyed: str) -> None:
+    assert replay(keyed).get("a") == 1
+
+
+def test_str_key_equals_its_utf8_bytes(keyed: str) -> None:
+    assert verify(keyed, key="secret").ok
