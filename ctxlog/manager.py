@@ -20,7 +20,6 @@ from .errors import (
     ContextStateError, CtxlogError, DeserializeError, DuplicateCheckpointError, InvalidArgumentError,
     LedgerError, NotInitializedError, UnknownCheckpointError, UnknownContextError, UnknownKeyError,
 )
-from .ledger.codec import encode_value
 from .ledger.events import (
     CheckpointTaken, Deleted, Entered, Event, Exited, Failed, Initialized, Loaded, Merged, Record,
     Restored, Switched, ValueSet,
@@ -32,7 +31,7 @@ from .projections.check import check_tree_state
 from .projections.fold import apply
 from .projections.tree import ContextTree, ExecutionContext, decode_tree_state
 from .replay import load_tree, resolve_until
-from .values import check_key, check_size, check_value, copy_value
+from .values import check_key, copy_value, encode_value
 
 ROOT = "root"
 _AUTO_PREFIX = "auto-"
@@ -63,6 +62,68 @@ def _enum(cls: type, value: object, what: str) -> Any:
             return cls.__members__[value.upper()]
         choices = ", ".join(m.value for m in cls)  # type: ignore[attr-defined]
         raise InvalidArgumentError(f"{what} must be one of {choices}, got {value!r}") from None
+
+
+class _Operation:
+    """The context of one operation of a ContextManager.
+
+    It holds the manager's lock and, unless the caller's ``transaction()`` is open, a write
+    transaction of its own. Operations that call others run inside the outermost one, and only it
+    takes the automatic checkpoint and, when the operation fails after appending, puts the live
+    tree back (from the log) or marks the caller's transaction as failed.
+    """
+
+    __slots__ = ("_mgr", "_outer", "_own", "_seq")
+
+    def __init__(self, mgr: "ContextManager") -> None:
+        self._mgr = mgr
+
+    def __enter__(self) -> None:
+        mgr = self._mgr
+        mgr._lock.acquire()
+        self._outer = not mgr._in_op
+        if not self._outer:
+            return
+        try:
+            mgr._check_open()
+            self._seq = mgr._tree.seq
+            self._own = not mgr._ledger.in_transaction
+            if self._own:
+                mgr._ledger.begin()
+        except BaseException:
+            mgr._lock.release()
+            raise
+        mgr._in_op = True
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        mgr = self._mgr
+        try:
+            if not self._outer:
+                return
+            try:
+                if exc_type is None:
+                    mgr._auto_checkpoint(self._seq)
+                    if self._own:
+                        mgr._ledger.commit()
+                    return
+            except BaseException:
+                self._undo()
+                raise
+            self._undo()
+        finally:
+            if self._outer:
+                mgr._in_op = False
+            mgr._lock.release()
+
+    def _undo(self) -> None:
+        mgr = self._mgr
+        if self._own and mgr._ledger.in_transaction:
+            mgr._ledger.rollback()
+        if mgr._tree.seq != self._seq:
+            if self._own:
+                mgr._tree = load_tree(mgr._ledger, mgr._run)
+            else:
+                mgr._poisoned = True
 
 
 class ContextManager:
@@ -140,34 +201,9 @@ class ContextManager:
         if self._poisoned:
             raise LedgerError("an operation failed midway in this transaction; leave it to roll back")
 
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """One operation: a transaction of its own, or a part of the caller's ``transaction()``.
-
-        Operations that call others run inside the outermost one; only it takes the automatic
-        checkpoint and, when it fails after appending, puts the live tree back.
-        """
-        with self._lock:
-            if self._in_op:
-                yield
-                return
-            self._check_open()
-            seq_before = self._tree.seq
-            own = not self._ledger.in_transaction
-            self._in_op = True
-            try:
-                with self._ledger.transaction() if own else contextlib.nullcontext():
-                    yield
-                    self._auto_checkpoint(seq_before)
-            except BaseException:
-                if self._tree.seq != seq_before:
-                    if own:
-                        self._tree = load_tree(self._ledger, self._run)
-                    else:
-                        self._poisoned = True
-                raise
-            finally:
-                self._in_op = False
+    def _writing(self) -> "_Operation":
+        """One operation: a transaction of its own, or a part of the caller's ``transaction()``."""
+        return _Operation(self)
 
     def _append(self, event: Event, context: str, cause: int | None) -> Record:
         record = self._ledger.append(self._run, self._tree.seq, event, context, cause)
@@ -235,12 +271,13 @@ class ContextManager:
     def set(self, key: str, value: Any) -> None:
         """Set ``key`` to ``value`` in the current context (``value`` must be JSON-shaped)."""
         check_key(key)
-        check_value(value, key)
-        raw = encode_value(value)
-        check_size(raw, key)
+        raw, copy = encode_value(value, key)
         with self._writing():
             ctx = self._current()
-            self._append(ValueSet(key=key, value=msgspec.Raw(raw)), ctx.id, ctx.created_offset)
+            record = self._ledger.append(
+                self._run, self._tree.seq, ValueSet(key=key, value=msgspec.Raw(raw)), ctx.id, ctx.created_offset
+            )
+            apply(self._tree, record, ValueSet(key=key, value=copy))
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key`` as the current context resolves it, else ``default``."""

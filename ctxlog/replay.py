@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import msgspec
 
-from .errors import CtxlogError, InvalidArgumentError, UnknownCheckpointError, UnknownRunError
-from .ledger.codec import decode_event
+from .errors import (
+    CtxlogError, IntegrityError, InvalidArgumentError, KeyMismatchError, UnknownCheckpointError, UnknownRunError,
+)
+from .ledger.chain import GENESIS
+from .ledger.codec import canonical, decode_event
 from .ledger.log import Ledger
-from .projections.fold import fold
+from .projections.fold import apply, fold
 from .projections.tree import ContextTree
 
 
@@ -68,9 +71,14 @@ def resolve_until(ledger: Ledger, run: str, until: str | int | None) -> int | No
     return until
 
 
-def load_tree(ledger: Ledger, run: str, until: int | None = None) -> ContextTree:
-    """The tree of ``run`` after its last event at or before offset ``until`` (head when None)."""
-    tree, after_seq = ContextTree(run), 0
+def load_tree(ledger: Ledger, run: str, until: int | None = None, *, verify: bool = False) -> ContextTree:
+    """The tree of ``run`` after its last event at or before offset ``until`` (head when None).
+
+    With ``verify`` every row folded (and every row of other runs between them) must link to its
+    predecessor, starting from the snapshot's row or from the start of the log: an IntegrityError
+    names the first that does not. A full audit of the file is ``ctxlog.audit.verify``.
+    """
+    tree, after_seq, anchor = ContextTree(run), 0, (0, GENESIS)
     for snapshot in ledger.store.snapshot_before(run, until):
         row = ledger.store.record_at(snapshot.offset)
         if row is None or row.run != run or row.hash != snapshot.hash or row.seq != snapshot.seq:
@@ -79,18 +87,40 @@ def load_tree(ledger: Ledger, run: str, until: int | None = None) -> ContextTree
             tree = ContextTree.from_snapshot(snapshot.state)
         except (msgspec.DecodeError, msgspec.ValidationError, CtxlogError):
             continue
-        after_seq = snapshot.seq
+        after_seq, anchor = snapshot.seq, (snapshot.offset, snapshot.hash)
         break
-    return fold(ledger.store.scan_run(run, after_seq=after_seq, until=until), tree)
+    if not verify:
+        return fold(ledger.store.scan_run(run, after_seq=after_seq, until=until), tree)
+    if ledger.keyed and ledger.chain.algorithm != "hmac-sha256":
+        raise KeyMismatchError(f"{ledger.store.location}: the ledger is keyed; give its key to verify")
+    return _fold_verified(ledger, run, tree, anchor, until)
+
+
+def _fold_verified(
+    ledger: Ledger, run: str, tree: ContextTree, anchor: tuple[int, str], until: int | None
+) -> ContextTree:
+    expected, previous = anchor[0] + 1, anchor[1]
+    link = ledger.chain.link
+    for r in ledger.store.scan(after=anchor[0], until=until):
+        if r.offset != expected:
+            raise IntegrityError(f"offset {expected} is missing from the log", expected)
+        if link(previous, canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload)) != r.hash:
+            raise IntegrityError(f"offset {r.offset}: hash does not match the row and its predecessor", r.offset)
+        if r.run == run:
+            apply(tree, r)
+        previous, expected = r.hash, expected + 1
+    return tree
 
 
 def replay(
-    path: str, *, run: str | None = None, until: str | int | None = None, key: bytes | str | None = None
+    path: str, *, run: str | None = None, until: str | int | None = None, verify: bool = False,
+    key: bytes | str | None = None,
 ) -> ContextTree:
     """The context tree of a run at a checkpoint name or offset (the head when ``until`` is None).
 
-    Opens the ledger read-only; ``run`` may be left out when the ledger holds one run.
+    Opens the ledger read-only; ``run`` may be left out when the ledger holds one run. With
+    ``verify`` the chain of the rows folded is checked as they stream (a keyed ledger needs ``key``).
     """
     with Ledger.open(path, readonly=True, create=False, key=key) as ledger:
         chosen = choose_run(ledger, run)
-        return load_tree(ledger, chosen, resolve_until(ledger, chosen, until))
+        return load_tree(ledger, chosen, resolve_until(ledger, chosen, until), verify=verify)

@@ -20,11 +20,6 @@ def encode_event(event: Event) -> str:
     return _encoder.encode(event).decode()
 
 
-def encode_value(value: object) -> bytes:
-    """Plain msgspec JSON of a checked value."""
-    return _encoder.encode(value)
-
-
 def decode_event(payload: str | bytes) -> AnyEvent:
     """The event stored as ``payload``; raises msgspec.DecodeError on malformed text."""
     return _decoder.decode(payload)

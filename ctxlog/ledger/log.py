@@ -39,6 +39,7 @@ class Ledger:
     """An opened ledger; one write transaction at a time per instance (callers hold their lock)."""
 
     def __init__(self, store: Store, *, key: bytes | str | None = None, create: bool = True) -> None:
+        self._pending: list[Record] = []
         self.store = store
         if isinstance(key, str):
             key = key.encode()
@@ -113,49 +114,83 @@ class Ledger:
     # -- writing -------------------------------------------------------------------------------
 
     @property
+    def store(self) -> Store:
+        """The backend, with every row appended so far handed to it (reads see them)."""
+        if self._pending:
+            self._flush()
+        return self._store
+
+    @store.setter
+    def store(self, store: Store) -> None:
+        self._store = store
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        self._store.insert(pending)
+
+    @property
     def in_transaction(self) -> bool:
         return self._depth > 0
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One write transaction; nested calls are savepoints that roll back on their own."""
+    def begin(self) -> None:
+        """Open the write transaction, or a savepoint inside the open one."""
         if self._key_missing:
-            raise KeyMismatchError(f"{self.store.location}: the ledger is keyed; give its key to append")
+            raise KeyMismatchError(f"{self._store.location}: the ledger is keyed; give its key to append")
         if self._depth == 0:
-            self.store.begin()
+            self._store.begin()
             try:
-                self._head = self.store.head()
+                self._head = self._store.head()
                 self._seqs = {}
             except BaseException:
-                self.store.rollback()
+                self._store.rollback()
                 raise
         else:
             self.store.savepoint(f"ctxlog_{self._depth}")
             self._saved.append((self._head, dict(self._seqs)))
         self._depth += 1
+
+    def commit(self) -> None:
+        """Commit the transaction, or release the innermost savepoint; rolls back if that fails."""
+        try:
+            if self._pending:
+                self._flush()
+            if self._depth == 1:
+                self._store.commit()
+            else:
+                self._store.release(f"ctxlog_{self._depth - 1}")
+                self._saved.pop()
+        except BaseException:
+            self.rollback()
+            raise
+        self._depth -= 1
+
+    def rollback(self) -> None:
+        """Undo the transaction, or everything since the innermost savepoint."""
+        self._pending = []
+        self._depth -= 1
+        if self._depth == 0:
+            self._store.rollback()
+        else:
+            self._store.rollback_to(f"ctxlog_{self._depth}")
+            self._head, self._seqs = self._saved.pop()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; nested calls are savepoints that roll back on their own."""
+        self.begin()
         try:
             yield
         except BaseException:
-            self._depth -= 1
-            if self._depth == 0:
-                self.store.rollback()
-            else:
-                self.store.rollback_to(f"ctxlog_{self._depth}")
-                self._head, self._seqs = self._saved.pop()
+            self.rollback()
             raise
-        self._depth -= 1
-        if self._depth == 0:
-            try:
-                self.store.commit()
-            except BaseException:
-                self.store.rollback()
-                raise
-        else:
-            self.store.release(f"ctxlog_{self._depth}")
-            self._saved.pop()
+        self.commit()
 
     def append(self, run: str, expected_seq: int, event: Event, context: str, cause: int | None) -> Record:
-        """Append one event to ``run`` inside :meth:`transaction`; ``expected_seq`` is the caller's view."""
+        """Append one event to ``run`` inside a transaction; ``expected_seq`` is the caller's view.
+
+        Rows are handed to the store in batches: before the transaction ends, and before anyone
+        reads through :attr:`store`.
+        """
         assert self._depth > 0, "append outside a transaction"
         seq = self._seqs.get(run)
         if seq is None:
@@ -173,7 +208,9 @@ class Ledger:
         kind = event.__struct_config__.tag  # type: ignore[attr-defined]
         digest = self.chain.link(previous, canonical(offset, run, seq, ts, kind, context, cause, payload))
         record = Record(offset, run, seq, ts, kind, context, cause, payload, digest)
-        self.store.insert([record])
+        self._pending.append(record)
+        if len(self._pending) >= 1024:
+            self._flush()
         self._head = (offset, digest)
         self._seqs[run] = seq
         return record
@@ -202,7 +239,11 @@ class Ledger:
                 yield record
 
     def close(self) -> None:
-        self.store.close()
+        """Close the store; an open transaction is rolled back."""
+        if self._depth:
+            self._pending, self._depth = [], 0
+            self._store.rollback()
+        self._store.close()
 
     def __enter__(self) -> "Ledger":
         return self

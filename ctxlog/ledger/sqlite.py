@@ -14,6 +14,8 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 
+import msgspec
+
 from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from .events import Record
 from .store import RunInfo, Snapshot, Store
@@ -51,6 +53,7 @@ BEGIN SELECT RAISE(ABORT, 'ctxlog events are append-only: DELETE refused'); END;
 """
 
 _COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 @contextlib.contextmanager
@@ -179,13 +182,10 @@ class SQLiteStore(Store):
 
     def insert(self, records: list[Record]) -> None:
         with translated(self.location):
-            self._conn.executemany(
-                f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload, r.hash)
-                    for r in records
-                ],
-            )
+            if len(records) == 1:
+                self._conn.execute(_INSERT, msgspec.structs.astuple(records[0]))
+            else:
+                self._conn.executemany(_INSERT, [msgspec.structs.astuple(r) for r in records])
 
     def _stream(self, sql: str, params: tuple) -> Iterator[Record]:
         with translated(self.location):
