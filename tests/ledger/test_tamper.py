@@ -1,0 +1,143 @@
+"""An attacker with write access to the file (triggers dropped): every edit is found, at its offset."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ctxlog import ContextManager
+from ctxlog.audit import verify
+from ctxlog.ledger.codec import canonical
+
+EVENTS = 12
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> str:
+    path = str(tmp_path / "t.db")
+    with ContextManager(path, run="r") as mgr:
+        for i in range(EVENTS - 1):
+            mgr.set(f"k{i % 3}", {"i": i})
+    return path
+
+
+@pytest.fixture
+def keyed(tmp_path: Path) -> str:
+    path = str(tmp_path / "k.db")
+    with ContextManager(path, run="r", key=b"secret") as mgr:
+        for i in range(EVENTS - 1):
+            mgr.set("k", i)
+    return path
+
+
+def attacker(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("DROP TRIGGER events_no_delete")
+    return conn
+
+
+def rows(conn: sqlite3.Connection) -> Iterator[tuple]:
+    yield from conn.execute('SELECT "offset", run, seq, ts, kind, context, cause, payload, hash FROM events ORDER BY "offset"')
+
+
+def rehash(conn: sqlite3.Connection, start: int) -> None:
+    """Recompute plain SHA-256 links from ``start`` on, as an attacker without a key can."""
+    previous = conn.execute('SELECT hash FROM events WHERE "offset" = ?', (start - 1,)).fetchone()
+    previous = previous[0] if previous else "0" * 64
+    for row in list(rows(conn)):
+        if row[0] < start:
+            continue
+        digest = hashlib.sha256(bytes.fromhex(previous) + canonical(*row[:8])).hexdigest()
+        conn.execute('UPDATE events SET hash = ? WHERE "offset" = ?', (digest, row[0]))
+        previous = digest
+
+
+def bad_offset(path: str, **kw: object) -> int | None:
+    result = verify(path, **kw)  # type: ignore[arg-type]
+    assert not result.ok, "tampering went unnoticed"
+    return result.bad_offset
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [("payload", '{"kind":"set","key":"k1","value":{"i":999}}'), ("kind", "deleted"), ("context", "elsewhere"),
+     ("ts", 1), ("cause", 5), ("run", "other"), ("seq", 40)],
+)
+def test_changed_column_is_found_at_its_offset(ledger: str, column: str, value: object) -> None:
+    attacker(ledger).execute(f'UPDATE events SET {column} = ? WHERE "offset" = 6', (value,))
+    assert bad_offset(ledger) == 6
+
+
+def test_deleted_row_is_found(ledger: str) -> None:
+    attacker(ledger).execute('DELETE FROM events WHERE "offset" = 4')
+    assert bad_offset(ledger) == 4
+
+
+def test_swapped_rows_are_found(ledger: str) -> None:
+    conn = attacker(ledger)
+    a, b = (conn.execute('SELECT payload FROM events WHERE "offset" = ?', (o,)).fetchone()[0] for o in (5, 6))
+    conn.execute('UPDATE events SET payload = ? WHERE "offset" = 5', (b,))
+    conn.execute('UPDATE events SET payload = ? WHERE "offset" = 6', (a,))
+    assert bad_offset(ledger) == 5
+
+
+def test_inserted_row_is_found(ledger: str) -> None:
+    conn = attacker(ledger)
+    for offset in range(EVENTS, 6, -1):
+        conn.execute('UPDATE events SET "offset" = "offset" + 1, seq = seq + 1 WHERE "offset" = ?', (offset,))
+    conn.execute(
+        'INSERT INTO events VALUES (7, "r", 7, 1, "set", "root", 1, \'{"kind":"set","key":"x","value":1}\', ?)',
+        ("ab" * 32,),
+    )
+    assert bad_offset(ledger) == 7
+
+
+def test_appended_forgery_is_found(ledger: str) -> None:
+    attacker(ledger).execute(
+        'INSERT INTO events VALUES (?, "r", ?, 1, "set", "root", 1, \'{"kind":"set","key":"x","value":1}\', ?)',
+        (EVENTS + 1, EVENTS + 1, "cd" * 32),
+    )
+    assert bad_offset(ledger) == EVENTS + 1
+
+
+def test_rewritten_hash_breaks_the_next_link(ledger: str) -> None:
+    conn = attacker(ledger)
+    conn.execute('UPDATE events SET payload = replace(payload, \'"i":3\', \'"i":4\') WHERE "offset" = 5')
+    row = next(r for r in rows(conn) if r[0] == 5)
+    previous = conn.execute('SELECT hash FROM events WHERE "offset" = 4').fetchone()[0]
+    forged = hashlib.sha256(bytes.fromhex(previous) + canonical(*row[:8])).hexdigest()
+    conn.execute('UPDATE events SET hash = ? WHERE "offset" = 5', (forged,))
+    assert bad_offset(ledger) == 6
+
+
+def test_full_rewrite_of_a_plain_chain_is_found_against_the_exported_head(ledger: str) -> None:
+    head = verify(ledger)
+    conn = attacker(ledger)
+    conn.execute('UPDATE events SET payload = replace(payload, \'"i":3\', \'"i":4\') WHERE "offset" = 5')
+    rehash(conn, 5)
+    assert verify(ledger).ok
+    assert bad_offset(ledger, head=(head.head_offset, head.head_hash)) == head.head_offset
+
+
+def test_truncated_tail_is_found_against_the_exported_head(ledger: str) -> None:
+    head = verify(ledger)
+    attacker(ledger).execute('DELETE FROM events WHERE "offset" > 9')
+    assert verify(ledger).ok
+    assert bad_offset(ledger, head=(head.head_offset, head.head_hash)) == 10
+
+
+def test_keyed_chain_cannot_be_rewritten_without_the_key(keyed: str) -> None:
+    conn = attacker(keyed)
+    conn.execute('UPDATE events SET payload = replace(payload, \'"value":3\', \'"value":4\') WHERE "offset" = 5')
+    rehash(conn, 5)
+    assert bad_offset(keyed, key=b"secret") == 5
+
+
+def test_untouched_ledger_verifies(ledger: str) -> None:
+    result = verify(ledger)
+    assert result.ok and result.events == EVENTS
