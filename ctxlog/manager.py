@@ -34,6 +34,7 @@ from .replay import load_tree, resolve_until
 from .values import check_key, copy_value, encode_value
 
 ROOT = "root"
+MAX_ERROR_CHARS = 1000
 _AUTO_PREFIX = "auto-"
 _context_decoder = msgspec.json.Decoder(ExecutionContext)
 _encoder = msgspec.json.Encoder()
@@ -245,7 +246,7 @@ class ContextManager:
             raise ContextStateError(f"context {ctx.id!r} is {ctx.status}; only active contexts can take this")
         return ctx
 
-    def _close(self, ctx: ExecutionContext, merge: MergePolicy | None, error: str | None = None) -> None:
+    def _close(self, ctx: ExecutionContext, merge: MergePolicy | None, error: BaseException | None = None) -> None:
         parent = self._tree.contexts[ctx.parent_id] if ctx.parent_id is not None else None
         if parent is None:
             raise ContextStateError(f"cannot exit the root context {ctx.id!r}")
@@ -254,7 +255,10 @@ class ContextManager:
         with self._writing():
             if merge is not None:
                 self._append(Merged(child=ctx.id, policy=merge.value), parent.id, ctx.created_offset)
-            event: Event = Exited() if error is None else Failed(error=error)
+            event: Event = (
+                Exited() if error is None
+                else Failed(error_type=type(error).__qualname__, message=str(error)[:MAX_ERROR_CHARS])
+            )
             self._append(event, ctx.id, ctx.created_offset)
 
     # -- operations of the contract --------------------------------------------------------------
@@ -420,7 +424,7 @@ class ContextManager:
                 ctx = self._tree.contexts.get(cid)
                 if ctx is not None and ctx.status == "active" and not self._poisoned:
                     try:
-                        self._close(ctx, None, f"{type(exc).__name__}: {exc}"[:1000])
+                        self._close(ctx, None, exc)
                     except CtxlogError as err:
                         exc.add_note(f"ctxlog could not record step {cid!r} as failed: {err}")
             raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 import msgspec
 
 from .events import AnyEvent, Event
+from .upcast import VERSIONED, upcast
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEvent)
@@ -21,8 +22,14 @@ def encode_event(event: Event) -> str:
 
 
 def decode_event(payload: str | bytes) -> AnyEvent:
-    """The event stored as ``payload``; raises msgspec.DecodeError on malformed text."""
-    return _decoder.decode(payload)
+    """The event stored as ``payload``, upcast to its kind's current version.
+
+    Raises msgspec.DecodeError (or ValidationError) on malformed text.
+    """
+    event = _decoder.decode(payload)
+    if type(event) in VERSIONED:
+        return upcast(event, payload)
+    return event
 
 
 def canonical(

@@ -61,10 +61,16 @@ class Exited(Event, tag="exited"):
     """The row's context was closed; its parent became current."""
 
 
-class Failed(Event, tag="failed"):
-    """The row's context was closed because its step raised; its parent became current."""
+class Failed(Event, tag="failed", omit_defaults=False):
+    """The row's context was closed because its step raised; its parent became current.
 
-    error: str = ""
+    Version 2 (``v``) keeps the exception's type apart from its message; version 1 stored one
+    ``error`` string, "Type: message", and is upcast on read (see ``upcast.py``).
+    """
+
+    error_type: str = ""
+    message: str = ""
+    v: int = 2
 
 
 class CheckpointTaken(Event, tag="checkpoint"):
