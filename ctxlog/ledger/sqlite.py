@@ -71,9 +71,13 @@ def translated(location: str) -> Iterator[None]:
             raise ReadOnlyError(f"{location}: the ledger is read-only here ({text})") from exc
         if "append-only" in text:
             raise StorageError(f"{location}: {text}") from exc
+        if "decode" in text or "corrupt" in text:
+            raise StorageError(f"{location}: the file is damaged ({text}); restore it from a backup") from exc
         raise StorageError(f"{location}: SQLite failed: {text}") from exc
     except sqlite3.Error as exc:
         raise StorageError(f"{location}: SQLite failed: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise StorageError(f"{location}: the file is damaged (text that is not UTF-8); restore it from a backup") from exc
 
 
 class SQLiteStore(Store):
@@ -104,20 +108,26 @@ class SQLiteStore(Store):
                 self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
 
-    def _execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+    def _execute(self, sql: str, params: tuple = ()) -> None:
         with translated(self.location):
-            return self._conn.execute(sql, params)
+            self._conn.execute(sql, params)
+
+    def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with translated(self.location):
+            return self._conn.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: tuple = ()) -> tuple | None:
+        with translated(self.location):
+            return self._conn.execute(sql, params).fetchone()  # type: ignore[no-any-return]
 
     def get_meta(self) -> dict[str, str]:
-        exists = self._execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-        ).fetchone()
+        exists = self._one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
         if not exists:
             return {}
-        return dict(self._execute("SELECT key, value FROM meta").fetchall())
+        return dict(self._all("SELECT key, value FROM meta"))
 
     def is_blank(self) -> bool:
-        return self._execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        return self._one("SELECT count(*) FROM sqlite_master") == (0,)
 
     def create_schema(self, meta: dict[str, str]) -> None:
         if self.readonly:
@@ -173,12 +183,12 @@ class SQLiteStore(Store):
         self._execute(f'RELEASE SAVEPOINT "{name}"')
 
     def head(self) -> tuple[int, str] | None:
-        row = self._execute('SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1').fetchone()
+        row = self._one('SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1')
         return (row[0], row[1]) if row else None
 
     def last_seq(self, run: str) -> int:
-        row = self._execute("SELECT max(seq) FROM events WHERE run = ?", (run,)).fetchone()
-        return row[0] or 0
+        row = self._one("SELECT max(seq) FROM events WHERE run = ?", (run,))
+        return row[0] or 0 if row else 0
 
     def insert(self, records: list[Record]) -> None:
         with translated(self.location):
@@ -212,21 +222,21 @@ class SQLiteStore(Store):
         )
 
     def record_at(self, offset: int) -> Record | None:
-        row = self._execute(f'SELECT {_COLUMNS} FROM events WHERE "offset" = ?', (offset,)).fetchone()
+        row = self._one(f'SELECT {_COLUMNS} FROM events WHERE "offset" = ?', (offset,))
         return Record(*row) if row else None
 
     def runs(self) -> list[RunInfo]:
-        rows = self._execute(
+        rows = self._all(
             'SELECT run, count(*), min("offset"), max("offset"), min(ts), max(ts), '
             "sum(kind = 'checkpoint') FROM events GROUP BY run ORDER BY min(\"offset\")"
-        ).fetchall()
+        )
         return [RunInfo(*row) for row in rows]
 
     def checkpoint_rows(self, run: str) -> list[Record]:
-        rows = self._execute(
+        rows = self._all(
             f"SELECT {_COLUMNS} FROM events WHERE run = ? AND kind = 'checkpoint' ORDER BY \"offset\"",
             (run,),
-        ).fetchall()
+        )
         return [Record(*row) for row in rows]
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
@@ -237,13 +247,17 @@ class SQLiteStore(Store):
 
     def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
         limit = offset if offset is not None else 2**62
-        rows = self._execute(
-            'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = ? AND "offset" <= ? '
-            "ORDER BY seq DESC",
-            (run, limit),
-        )
-        for row in rows:
-            yield Snapshot(*row)
+        with translated(self.location):
+            cursor = self._conn.execute(
+                'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = ? AND "offset" <= ? '
+                "ORDER BY seq DESC",
+                (run, limit),
+            )
+            try:
+                while row := cursor.fetchone():
+                    yield Snapshot(*row)
+            finally:
+                cursor.close()
 
     def size_bytes(self) -> int:
         if self.location == ":memory:":

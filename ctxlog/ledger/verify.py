@@ -56,9 +56,12 @@ def verify_records(
         seq = seqs.get(r.run, 0) + 1
         if r.seq != seq:
             return fail(r.offset, f"run {r.run!r} has seq {r.seq} where {seq} was due")
-        if not r.payload.startswith(f'{{"kind":"{r.kind}"'):
-            return fail(r.offset, f"payload does not hold an event of kind {r.kind!r}")
-        link = chain.link(previous, canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload))
+        try:
+            if not r.payload.startswith(f'{{"kind":"{r.kind}"'):
+                return fail(r.offset, f"payload does not hold an event of kind {r.kind!r}")
+            link = chain.link(previous, canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload))
+        except (TypeError, ValueError, AttributeError) as exc:
+            return fail(r.offset, f"the row is malformed ({exc})")
         if link != r.hash:
             return fail(r.offset, "hash does not match the row and its predecessor (row or chain altered)")
         if expect_head is not None and r.offset == expect_head[0] and r.hash != expect_head[1]:

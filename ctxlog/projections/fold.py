@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Callable
 
+import msgspec
+
+from ..errors import IntegrityError
 from ..ledger.codec import decode_event
 from ..ledger.events import (
     CheckpointTaken, Deleted, Entered, Event, Exited, Failed, Initialized, Loaded, Merged, Record,
@@ -86,10 +89,20 @@ _HANDLERS: dict[type, Callable[[ContextTree, Record, Event], None]] = {
 
 
 def apply(tree: ContextTree, record: Record, event: Event | None = None) -> ContextTree:
-    """Fold one record into ``tree`` (``event`` is its decoded payload when the caller has it)."""
-    if event is None:
-        event = decode_event(record.payload)
-    _HANDLERS[type(event)](tree, record, event)
+    """Fold one record into ``tree`` (``event`` is its decoded payload when the caller has it).
+
+    A record that cannot be folded (undecodable payload, unknown context) can only come from a
+    damaged or forged log: IntegrityError names its offset.
+    """
+    try:
+        if event is None:
+            event = decode_event(record.payload)
+        _HANDLERS[type(event)](tree, record, event)
+    except (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise IntegrityError(
+            f"offset {record.offset}: the event cannot be replayed ({type(exc).__name__}: {exc}); "
+            "run ctxlog verify", record.offset,
+        ) from exc
     tree.offset = record.offset
     tree.seq = record.seq
     return tree
