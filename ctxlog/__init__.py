@@ -7,10 +7,27 @@ a hash chain; the tree at any checkpoint or offset is a replay of that log.
 from __future__ import annotations
 
 from .errors import (
-    CheckpointError, ConcurrencyError, ContextError, ContextStateError, CtxlogError, DeserializeError,
-    DuplicateCheckpointError, IntegrityError, InvalidArgumentError, InvalidValueError, KeyMismatchError,
-    LedgerError, NotALedgerError, NotInitializedError, ReadOnlyError, SchemaVersionError, StorageError,
-    UnknownCheckpointError, UnknownContextError, UnknownKeyError, UnknownRunError,
+    CheckpointError,
+    ConcurrencyError,
+    ContextError,
+    ContextStateError,
+    CtxlogError,
+    DeserializeError,
+    DuplicateCheckpointError,
+    IntegrityError,
+    InvalidArgumentError,
+    InvalidValueError,
+    KeyMismatchError,
+    LedgerError,
+    NotALedgerError,
+    NotInitializedError,
+    ReadOnlyError,
+    SchemaVersionError,
+    StorageError,
+    UnknownCheckpointError,
+    UnknownContextError,
+    UnknownKeyError,
+    UnknownRunError,
 )
 from .manager import Checkpoint, ContextManager
 from .policies import IsolationLevel, MergePolicy

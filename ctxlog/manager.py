@@ -16,16 +16,36 @@ from typing import Any
 
 import msgspec
 
+from .arguments import enum_arg, name_arg
 from .errors import (
-    ContextStateError, CtxlogError, DeserializeError, DuplicateCheckpointError, InvalidArgumentError,
-    LedgerError, NotInitializedError, UnknownCheckpointError, UnknownContextError, UnknownKeyError,
+    ContextStateError,
+    CtxlogError,
+    DeserializeError,
+    DuplicateCheckpointError,
+    InvalidArgumentError,
+    LedgerError,
+    NotInitializedError,
+    UnknownCheckpointError,
+    UnknownKeyError,
 )
 from .ledger.events import (
-    CheckpointTaken, Deleted, Entered, Event, Exited, Failed, Initialized, Loaded, Merged, Record,
-    Restored, Switched, ValueSet,
+    CheckpointTaken,
+    Deleted,
+    Entered,
+    Event,
+    Exited,
+    Failed,
+    Initialized,
+    Loaded,
+    Merged,
+    Record,
+    Restored,
+    Switched,
+    ValueSet,
 )
 from .ledger.log import Ledger
 from .ledger.store import Snapshot
+from .operation import Operation
 from .policies import IsolationLevel, MergePolicy
 from .projections.check import check_tree_state
 from .projections.fold import apply
@@ -48,85 +68,6 @@ class Checkpoint(msgspec.Struct, frozen=True):
     run: str
 
 
-def _name(value: object, what: str) -> str:
-    if type(value) is not str or not value:
-        raise InvalidArgumentError(f"{what} must be a non-empty str, got {value!r}")
-    return value
-
-
-def _enum(cls: type, value: object, what: str) -> Any:
-    """A member of ``cls`` from a member, its value or its name (any case)."""
-    try:
-        return cls(value)
-    except ValueError:
-        if isinstance(value, str) and value.upper() in cls.__members__:
-            return cls.__members__[value.upper()]
-        choices = ", ".join(m.value for m in cls)  # type: ignore[attr-defined]
-        raise InvalidArgumentError(f"{what} must be one of {choices}, got {value!r}") from None
-
-
-class _Operation:
-    """The context of one operation of a ContextManager.
-
-    It holds the manager's lock and, unless the caller's ``transaction()`` is open, a write
-    transaction of its own. Operations that call others run inside the outermost one, and only it
-    takes the automatic checkpoint and, when the operation fails after appending, puts the live
-    tree back (from the log) or marks the caller's transaction as failed.
-    """
-
-    __slots__ = ("_mgr", "_outer", "_own", "_seq")
-
-    def __init__(self, mgr: "ContextManager") -> None:
-        self._mgr = mgr
-
-    def __enter__(self) -> None:
-        mgr = self._mgr
-        mgr._lock.acquire()
-        self._outer = not mgr._in_op
-        if not self._outer:
-            return
-        try:
-            mgr._check_open()
-            self._seq = mgr._tree.seq
-            self._own = not mgr._ledger.in_transaction
-            if self._own:
-                mgr._ledger.begin()
-        except BaseException:
-            mgr._lock.release()
-            raise
-        mgr._in_op = True
-
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
-        mgr = self._mgr
-        try:
-            if not self._outer:
-                return
-            try:
-                if exc_type is None:
-                    mgr._auto_checkpoint(self._seq)
-                    if self._own:
-                        mgr._ledger.commit()
-                    return
-            except BaseException:
-                self._undo()
-                raise
-            self._undo()
-        finally:
-            if self._outer:
-                mgr._in_op = False
-            mgr._lock.release()
-
-    def _undo(self) -> None:
-        mgr = self._mgr
-        if self._own and mgr._ledger.in_transaction:
-            mgr._ledger.rollback()
-        if mgr._tree.seq != self._seq:
-            if self._own:
-                mgr._tree = load_tree(mgr._ledger, mgr._run)
-            else:
-                mgr._poisoned = True
-
-
 class ContextManager:
     """The context tree of one run, backed by an append-only ledger at ``path``.
 
@@ -140,7 +81,7 @@ class ContextManager:
         key: bytes | str | None = None, synchronous: str = "FULL",
     ) -> None:
         if run is not None:
-            _name(run, "run")
+            name_arg(run, "run")
         if checkpoint_interval is not None and (
             type(checkpoint_interval) is not int or checkpoint_interval < 1
         ):
@@ -202,9 +143,9 @@ class ContextManager:
         if self._poisoned:
             raise LedgerError("an operation failed midway in this transaction; leave it to roll back")
 
-    def _writing(self) -> "_Operation":
+    def _writing(self) -> Operation:
         """One operation: a transaction of its own, or a part of the caller's ``transaction()``."""
-        return _Operation(self)
+        return Operation(self)
 
     def _append(self, event: Event, context: str, cause: int | None) -> Record:
         record = self._ledger.append(self._run, self._tree.seq, event, context, cause)
@@ -241,7 +182,7 @@ class ContextManager:
         return f"{name}-{k}"
 
     def _live(self, context_id: object) -> ExecutionContext:
-        ctx = self._tree.context(_name(context_id, "context_id"))
+        ctx = self._tree.context(name_arg(context_id, "context_id"))
         if ctx.status != "active":
             raise ContextStateError(f"context {ctx.id!r} is {ctx.status}; only active contexts can take this")
         return ctx
@@ -265,7 +206,7 @@ class ContextManager:
 
     def initialize(self, name: str = ROOT) -> str:
         """Start the root context, whose id is ``name``; a run has one root."""
-        _name(name, "name")
+        name_arg(name, "name")
         with self._writing():
             if self._tree.root_id is not None:
                 raise ContextStateError(f"run {self._run!r} already has the root {self._tree.root_id!r}")
@@ -301,8 +242,8 @@ class ContextManager:
 
     def enter_step(self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT) -> str:
         """Create a child of the current context, make it current, and return its id."""
-        _name(name, "name")
-        level: IsolationLevel = _enum(IsolationLevel, isolation, "isolation")
+        name_arg(name, "name")
+        level: IsolationLevel = enum_arg(IsolationLevel, isolation, "isolation")
         with self._writing():
             parent = self._current()
             cid = self._new_id(name)
@@ -311,7 +252,7 @@ class ContextManager:
 
     def exit_step(self, merge: MergePolicy | str | None = None) -> ExecutionContext:
         """Leave the current context (merging it into its parent first when ``merge``); return it."""
-        policy = None if merge is None else _enum(MergePolicy, merge, "merge")
+        policy = None if merge is None else enum_arg(MergePolicy, merge, "merge")
         with self._writing():
             if self._tree.current_id is None:
                 raise NotInitializedError(f"run {self._run!r} has no context to exit")
@@ -321,7 +262,7 @@ class ContextManager:
 
     def create_parallel_context(self, name: str | None = None) -> str:
         """Create an ISOLATED child of the current context marked parallel; current stays."""
-        name = "parallel" if name is None else _name(name, "name")
+        name = "parallel" if name is None else name_arg(name, "name")
         with self._writing():
             parent = self._current()
             cid = self._new_id(name)
@@ -340,9 +281,9 @@ class ContextManager:
         self, child_id: str, policy: MergePolicy | str = MergePolicy.KEEP_EXISTING
     ) -> None:
         """Merge a context's own data into its parent's, by ``policy``."""
-        level: MergePolicy = _enum(MergePolicy, policy, "policy")
+        level: MergePolicy = enum_arg(MergePolicy, policy, "policy")
         with self._writing():
-            child = self._tree.context(_name(child_id, "child_id"))
+            child = self._tree.context(name_arg(child_id, "child_id"))
             if child.parent_id is None:
                 raise ContextStateError(f"{child.id!r} is the root; it has no parent to merge into")
             self._append(Merged(child=child.id, policy=level.value), child.parent_id, child.created_offset)
@@ -353,13 +294,13 @@ class ContextManager:
 
     def end_isolated(self, child_id: str, policy: MergePolicy | str = MergePolicy.KEEP_EXISTING) -> None:
         """Merge an isolated child into its parent by ``policy``, close it, make the parent current."""
-        level: MergePolicy = _enum(MergePolicy, policy, "policy")
+        level: MergePolicy = enum_arg(MergePolicy, policy, "policy")
         with self._writing():
             self._close(self._live(child_id), level)
 
     def checkpoint(self, name: str) -> Checkpoint:
         """Record a checkpoint; restore it or replay until it later by ``name`` or its offset."""
-        _name(name, "name")
+        name_arg(name, "name")
         if name.startswith(_AUTO_PREFIX) and name[len(_AUTO_PREFIX):].isdigit():
             raise InvalidArgumentError(f"checkpoint name {name!r} is reserved for automatic checkpoints")
         with self._writing():
@@ -415,7 +356,7 @@ class ContextManager:
         merge: MergePolicy | str | None = None,
     ) -> Iterator[str]:
         """Enter a step for the ``with`` body; on an exception record it failed and let it propagate."""
-        policy = None if merge is None else _enum(MergePolicy, merge, "merge")
+        policy = None if merge is None else enum_arg(MergePolicy, merge, "merge")
         cid = self.enter_step(name, isolation)
         try:
             yield cid

@@ -10,7 +10,12 @@ from __future__ import annotations
 import msgspec
 
 from .errors import (
-    CtxlogError, IntegrityError, InvalidArgumentError, KeyMismatchError, UnknownCheckpointError, UnknownRunError,
+    CtxlogError,
+    IntegrityError,
+    InvalidArgumentError,
+    KeyMismatchError,
+    UnknownCheckpointError,
+    UnknownRunError,
 )
 from .ledger.chain import GENESIS
 from .ledger.codec import canonical, decode_event

@@ -14,7 +14,11 @@ import uuid
 from collections.abc import Iterator
 
 from ..errors import (
-    ConcurrencyError, InvalidArgumentError, KeyMismatchError, NotALedgerError, SchemaVersionError,
+    ConcurrencyError,
+    InvalidArgumentError,
+    KeyMismatchError,
+    NotALedgerError,
+    SchemaVersionError,
 )
 from .chain import GENESIS, Chain
 from .codec import canonical, encode_event

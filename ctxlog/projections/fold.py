@@ -15,8 +15,19 @@ import msgspec
 from ..errors import IntegrityError
 from ..ledger.codec import decode_event
 from ..ledger.events import (
-    CheckpointTaken, Deleted, Entered, Event, Exited, Failed, Initialized, Loaded, Merged, Record,
-    Restored, Switched, ValueSet,
+    CheckpointTaken,
+    Deleted,
+    Entered,
+    Event,
+    Exited,
+    Failed,
+    Initialized,
+    Loaded,
+    Merged,
+    Record,
+    Restored,
+    Switched,
+    ValueSet,
 )
 from ..policies import IsolationLevel, MergePolicy
 from .merge import merged

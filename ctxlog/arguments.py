@@ -1,0 +1,24 @@
+"""Checking the arguments of public operations: one clear error for each kind of mistake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import InvalidArgumentError
+
+
+def name_arg(value: object, what: str) -> str:
+    if type(value) is not str or not value:
+        raise InvalidArgumentError(f"{what} must be a non-empty str, got {value!r}")
+    return value
+
+
+def enum_arg(cls: type, value: object, what: str) -> Any:
+    """A member of ``cls`` from a member, its value or its name (any case)."""
+    try:
+        return cls(value)
+    except ValueError:
+        if isinstance(value, str) and value.upper() in cls.__members__:
+            return cls.__members__[value.upper()]
+        choices = ", ".join(m.value for m in cls)  # type: ignore[attr-defined]
+        raise InvalidArgumentError(f"{what} must be one of {choices}, got {value!r}") from None
