@@ -30,6 +30,7 @@ from .errors import (
     UnknownRunError,
 )
 from .manager import Checkpoint, ContextManager
+from .parallel import Branch, current
 from .policies import IsolationLevel, MergePolicy
 from .projections.tree import ContextTree, ExecutionContext
 from .replay import replay
@@ -38,6 +39,8 @@ from .values import MAX_DEPTH, MAX_VALUE_BYTES
 __version__ = "0.1.0"
 
 __all__ = [
+    "Branch",
+    "current",
     "Checkpoint", "CheckpointError", "ConcurrencyError", "ContextError", "ContextManager",
     "ContextStateError", "ContextTree", "CtxlogError", "DeserializeError", "DuplicateCheckpointError",
     "ExecutionContext", "IntegrityError", "InvalidArgumentError", "InvalidValueError", "IsolationLevel",

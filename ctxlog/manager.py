@@ -12,14 +12,13 @@ import contextlib
 import threading
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from .arguments import enum_arg, name_arg
 from .errors import (
     ContextStateError,
-    CtxlogError,
     DeserializeError,
     DuplicateCheckpointError,
     InvalidArgumentError,
@@ -51,8 +50,10 @@ from .projections.check import check_tree_state
 from .projections.fold import apply
 from .projections.tree import ContextTree, ExecutionContext, decode_tree_state
 from .replay import load_tree, resolve_until
+from .steps import StepsMixin
 from .values import check_key, copy_value, encode_value
 
+T = TypeVar("T")
 ROOT = "root"
 MAX_ERROR_CHARS = 1000
 _AUTO_PREFIX = "auto-"
@@ -68,7 +69,7 @@ class Checkpoint(msgspec.Struct, frozen=True):
     run: str
 
 
-class ContextManager:
+class ContextManager(StepsMixin):
     """The context tree of one run, backed by an append-only ledger at ``path``.
 
     ``run`` names the run (a new unique id when None); reopening an existing run resumes it where
@@ -187,7 +188,52 @@ class ContextManager:
             raise ContextStateError(f"context {ctx.id!r} is {ctx.status}; only active contexts can take this")
         return ctx
 
-    def _close(self, ctx: ExecutionContext, merge: MergePolicy | None, error: BaseException | None = None) -> None:
+    def _target(self, context_id: str | None) -> ExecutionContext:
+        """The context an operation acts on: ``context_id`` (active), else the current one."""
+        return self._current() if context_id is None else self._live(context_id)
+
+    def _write(self, context_id: str | None, key: str, value: Any) -> None:
+        check_key(key)
+        raw, copy = encode_value(value, key)
+        with self._writing():
+            ctx = self._target(context_id)
+            record = self._ledger.append(
+                self._run, self._tree.seq, ValueSet(key=key, value=msgspec.Raw(raw)), ctx.id, ctx.created_offset
+            )
+            apply(self._tree, record, ValueSet(key=key, value=copy))
+
+    def _read(self, context_id: str | None, key: str, default: Any) -> Any:
+        check_key(key)
+        with self._lock:
+            return copy_value(self._tree.get(key, context_id, default))
+
+    def _remove(self, context_id: str | None, key: str) -> None:
+        check_key(key)
+        with self._writing():
+            if context_id is None:
+                ctx = self._tree.contexts.get(self._tree.current_id)  # type: ignore[arg-type]
+            else:
+                ctx = self._live(context_id)
+            if ctx is None or key not in ctx.data:
+                where = f"context {ctx.id!r}" if ctx is not None else f"run {self._run!r}"
+                raise UnknownKeyError(f"{where} holds no key {key!r} of its own")
+            self._append(Deleted(key=key), ctx.id, ctx.created_offset)
+
+    def _open(
+        self, parent_id: str | None, name: str, isolation: IsolationLevel, *, parallel: bool = False,
+        switch: bool = True,
+    ) -> str:
+        with self._writing():
+            parent = self._target(parent_id)
+            cid = self._new_id(name)
+            event = Entered(parent=parent.id, name=name, isolation=isolation.value, parallel=parallel, switch=switch)
+            self._append(event, cid, parent.created_offset)
+        return cid
+
+    def _close(
+        self, ctx: ExecutionContext, merge: MergePolicy | None, error: BaseException | None = None,
+        *, switch: bool = True,
+    ) -> None:
         parent = self._tree.contexts[ctx.parent_id] if ctx.parent_id is not None else None
         if parent is None:
             raise ContextStateError(f"cannot exit the root context {ctx.id!r}")
@@ -197,8 +243,8 @@ class ContextManager:
             if merge is not None:
                 self._append(Merged(child=ctx.id, policy=merge.value), parent.id, ctx.created_offset)
             event: Event = (
-                Exited() if error is None
-                else Failed(error_type=type(error).__qualname__, message=str(error)[:MAX_ERROR_CHARS])
+                Exited(switch=switch) if error is None
+                else Failed(error_type=type(error).__qualname__, message=str(error)[:MAX_ERROR_CHARS], switch=switch)
             )
             self._append(event, ctx.id, ctx.created_offset)
 
@@ -215,40 +261,19 @@ class ContextManager:
 
     def set(self, key: str, value: Any) -> None:
         """Set ``key`` to ``value`` in the current context (``value`` must be JSON-shaped)."""
-        check_key(key)
-        raw, copy = encode_value(value, key)
-        with self._writing():
-            ctx = self._current()
-            record = self._ledger.append(
-                self._run, self._tree.seq, ValueSet(key=key, value=msgspec.Raw(raw)), ctx.id, ctx.created_offset
-            )
-            apply(self._tree, record, ValueSet(key=key, value=copy))
+        self._write(None, key, value)
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key`` as the current context resolves it, else ``default``."""
-        check_key(key)
-        with self._lock:
-            return copy_value(self._tree.get(key, None, default))
+        return self._read(None, key, default)
 
     def delete(self, key: str) -> None:
         """Remove ``key`` from the current context's own data (a KeyError if it holds none)."""
-        check_key(key)
-        with self._writing():
-            ctx = self._tree.contexts.get(self._tree.current_id)  # type: ignore[arg-type]
-            if ctx is None or key not in ctx.data:
-                where = f"context {ctx.id!r}" if ctx is not None else f"run {self._run!r}"
-                raise UnknownKeyError(f"{where} holds no key {key!r} of its own")
-            self._append(Deleted(key=key), ctx.id, ctx.created_offset)
+        self._remove(None, key)
 
     def enter_step(self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT) -> str:
         """Create a child of the current context, make it current, and return its id."""
-        name_arg(name, "name")
-        level: IsolationLevel = enum_arg(IsolationLevel, isolation, "isolation")
-        with self._writing():
-            parent = self._current()
-            cid = self._new_id(name)
-            self._append(Entered(parent=parent.id, name=name, isolation=level.value), cid, parent.created_offset)
-        return cid
+        return self._open(None, name_arg(name, "name"), enum_arg(IsolationLevel, isolation, "isolation"))
 
     def exit_step(self, merge: MergePolicy | str | None = None) -> ExecutionContext:
         """Leave the current context (merging it into its parent first when ``merge``); return it."""
@@ -263,12 +288,7 @@ class ContextManager:
     def create_parallel_context(self, name: str | None = None) -> str:
         """Create an ISOLATED child of the current context marked parallel; current stays."""
         name = "parallel" if name is None else name_arg(name, "name")
-        with self._writing():
-            parent = self._current()
-            cid = self._new_id(name)
-            event = Entered(parent=parent.id, name=name, isolation="isolated", parallel=True, switch=False)
-            self._append(event, cid, parent.created_offset)
-        return cid
+        return self._open(None, name, IsolationLevel.ISOLATED, parallel=True, switch=False)
 
     def switch_to(self, context_id: str) -> None:
         """Make an active context of the run current."""
@@ -349,28 +369,6 @@ class ContextManager:
         with self._writing():
             cause = self._tree.context().created_offset if self._tree.current_id is not None else None
             self._append(Loaded(state=payload), state.current_id, cause)  # type: ignore[arg-type]
-
-    @contextlib.contextmanager
-    def step(
-        self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT,
-        merge: MergePolicy | str | None = None,
-    ) -> Iterator[str]:
-        """Enter a step for the ``with`` body; on an exception record it failed and let it propagate."""
-        policy = None if merge is None else enum_arg(MergePolicy, merge, "merge")
-        cid = self.enter_step(name, isolation)
-        try:
-            yield cid
-        except BaseException as exc:
-            with self._lock:
-                ctx = self._tree.contexts.get(cid)
-                if ctx is not None and ctx.status == "active" and not self._poisoned:
-                    try:
-                        self._close(ctx, None, exc)
-                    except CtxlogError as err:
-                        exc.add_note(f"ctxlog could not record step {cid!r} as failed: {err}")
-            raise
-        with self._lock:
-            self._close(self._live(cid), policy)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator["ContextManager"]:

@@ -58,11 +58,14 @@ class Merged(Event, tag="merged"):
 
 
 class Exited(Event, tag="exited"):
-    """The row's context was closed; its parent became current."""
+    """The row's context was closed; its parent became current unless ``switch`` is false."""
+
+    switch: bool = True
 
 
 class Failed(Event, tag="failed", omit_defaults=False):
-    """The row's context was closed because its step raised; its parent became current.
+    """The row's context was closed because its step raised; its parent became current unless
+    ``switch`` is false (a parallel branch, which never was current).
 
     Version 2 (``v``) keeps the exception's type apart from its message; version 1 stored one
     ``error`` string, "Type: message", and is upcast on read (see ``upcast.py``).
@@ -71,6 +74,7 @@ class Failed(Event, tag="failed", omit_defaults=False):
     error_type: str = ""
     message: str = ""
     v: int = 2
+    switch: bool = True
 
 
 class CheckpointTaken(Event, tag="checkpoint"):

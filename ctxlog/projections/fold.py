@@ -70,18 +70,19 @@ def _merged(tree: ContextTree, r: Record, e: Merged) -> None:
     parent.data = merged(parent.data, child.data, MergePolicy(e.policy))
 
 
-def _close(tree: ContextTree, r: Record, status: str) -> None:
+def _close(tree: ContextTree, r: Record, status: str, switch: bool) -> None:
     ctx = tree.contexts[r.context]
     ctx.status = status
-    tree.current_id = ctx.parent_id
+    if switch:
+        tree.current_id = ctx.parent_id
 
 
 def _exited(tree: ContextTree, r: Record, e: Exited) -> None:
-    _close(tree, r, "exited")
+    _close(tree, r, "exited", e.switch)
 
 
 def _failed(tree: ContextTree, r: Record, e: Failed) -> None:
-    _close(tree, r, "failed")
+    _close(tree, r, "failed", e.switch)
 
 
 def _checkpoint(tree: ContextTree, r: Record, e: CheckpointTaken) -> None:
