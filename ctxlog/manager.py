@@ -74,12 +74,14 @@ class ContextManager(StepsMixin):
 
     ``run`` names the run (a new unique id when None); reopening an existing run resumes it where
     it stood. ``checkpoint_interval=N`` takes a checkpoint ``auto-<offset>`` every N events;
-    ``key`` makes the chain HMAC-SHA256. ``synchronous`` is SQLite's durability setting.
+    ``key`` makes the chain HMAC-SHA256. ``synchronous`` is SQLite's durability setting. A
+    projection snapshot is cached at every checkpoint and every ``snapshot_interval`` events, so
+    reopening a run or replaying it to any point folds at most that many events.
     """
 
     def __init__(
         self, path: str = ":memory:", *, run: str | None = None, checkpoint_interval: int | None = None,
-        key: bytes | str | None = None, synchronous: str = "FULL",
+        key: bytes | str | None = None, synchronous: str = "FULL", snapshot_interval: int = 10_000,
     ) -> None:
         if run is not None:
             name_arg(run, "run")
@@ -87,7 +89,11 @@ class ContextManager(StepsMixin):
             type(checkpoint_interval) is not int or checkpoint_interval < 1
         ):
             raise InvalidArgumentError(f"checkpoint_interval must be a positive int, got {checkpoint_interval!r}")
+        if type(snapshot_interval) is not int or snapshot_interval < 1:
+            raise InvalidArgumentError(f"snapshot_interval must be a positive int, got {snapshot_interval!r}")
         self._interval = checkpoint_interval
+        self._snapshot_interval = snapshot_interval
+        self._last: Record | None = None
         self._lock = threading.RLock()
         self._ledger = Ledger.open(str(path), key=key, synchronous=synchronous)
         self._run = run if run is not None else f"run-{uuid.uuid4().hex[:12]}"
@@ -148,23 +154,33 @@ class ContextManager(StepsMixin):
         """One operation: a transaction of its own, or a part of the caller's ``transaction()``."""
         return Operation(self)
 
-    def _append(self, event: Event, context: str, cause: int | None) -> Record:
+    def _append(self, event: Event, context: str, cause: int | None, folded: Event | None = None) -> Record:
+        """Append ``event`` and fold it (``folded``: the same event with values already decoded)."""
         record = self._ledger.append(self._run, self._tree.seq, event, context, cause)
-        apply(self._tree, record)
+        apply(self._tree, record, folded)
+        self._last = record
         return record
 
-    def _auto_checkpoint(self, seq_before: int) -> None:
-        n = self._interval
-        if n and self._tree.seq // n != seq_before // n:
+    def _after_operation(self, seq_before: int) -> None:
+        """Automatic checkpoint every ``checkpoint_interval`` events, snapshot every ``snapshot_interval``."""
+        n, seq = self._interval, self._tree.seq
+        if n and seq // n != seq_before // n:
             self._checkpoint(f"{_AUTO_PREFIX}{self._tree.offset + 1}", auto=True)
+        elif seq // self._snapshot_interval != seq_before // self._snapshot_interval:
+            self._snapshot(self._last)
 
     def _checkpoint(self, name: str, auto: bool = False) -> Record:
         ctx = self._tree.context()
         record = self._append(CheckpointTaken(name=name, auto=auto), ctx.id, ctx.created_offset)
-        self._ledger.put_snapshot(
-            Snapshot(self._run, record.seq, record.offset, record.hash, self._tree.snapshot_bytes())
-        )
+        self._snapshot(record)
         return record
+
+    def _snapshot(self, record: Record | None) -> None:
+        """Cache the projection after ``record`` (the last one folded) so replays can start here."""
+        if record is not None and record.seq == self._tree.seq:
+            self._ledger.put_snapshot(
+                Snapshot(self._run, record.seq, record.offset, record.hash, self._tree.snapshot_bytes())
+            )
 
     def _current(self) -> ExecutionContext:
         """The current context, creating the implicit root first when the run has none."""
@@ -197,10 +213,8 @@ class ContextManager(StepsMixin):
         raw, copy = encode_value(value, key)
         with self._writing():
             ctx = self._target(context_id)
-            record = self._ledger.append(
-                self._run, self._tree.seq, ValueSet(key=key, value=msgspec.Raw(raw)), ctx.id, ctx.created_offset
-            )
-            apply(self._tree, record, ValueSet(key=key, value=copy))
+            event = ValueSet(key=key, value=msgspec.Raw(raw))
+            self._append(event, ctx.id, ctx.created_offset, ValueSet(key=key, value=copy))
 
     def _read(self, context_id: str | None, key: str, default: Any) -> Any:
         check_key(key)

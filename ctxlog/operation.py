@@ -48,7 +48,7 @@ class Operation:
                 return
             try:
                 if exc_type is None:
-                    mgr._auto_checkpoint(self._seq)
+                    mgr._after_operation(self._seq)
                     if self._own:
                         mgr._ledger.commit()
                     return

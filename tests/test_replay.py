@@ -96,3 +96,25 @@ def test_undecodable_snapshot_is_ignored(two_checkpoints: str) -> None:
     with sqlite3.connect(two_checkpoints) as conn:
         conn.execute("UPDATE snapshots SET state = x'00ff'")
     assert replay(two_checkpoints) == truth
+
+
+def test_snapshots_every_n_events_are_used_and_agree_with_a_full_fold(ledger_path: str) -> None:
+    with ContextManager(ledger_path, run="r", snapshot_interval=5) as mgr:
+        for i in range(12):
+            mgr.set(f"k{i % 3}", i)
+        live = mgr.tree
+    with sqlite3.connect(ledger_path) as conn:
+        assert [s for (s,) in conn.execute("SELECT seq FROM snapshots ORDER BY seq")] == [5, 10]
+    cached = [replay(ledger_path, until=o) for o in (7, 11, 13)]
+    with sqlite3.connect(ledger_path) as conn:
+        conn.execute("DELETE FROM snapshots")
+    assert cached == [replay(ledger_path, until=o) for o in (7, 11, 13)]
+    assert cached[-1] == live
+
+
+def test_reopen_resumes_from_a_snapshot(ledger_path: str) -> None:
+    with ContextManager(ledger_path, run="r", snapshot_interval=3) as mgr:
+        for i in range(7):
+            mgr.set("v", i)
+    with ContextManager(ledger_path, run="r") as again:
+        assert again.get("v") == 6 and again.tree.seq == 8
