@@ -26,7 +26,7 @@ from .projections.tree import ContextTree
 
 def choose_run(ledger: Ledger, run: str | None) -> str:
     """``run`` if the ledger holds it; the only run when None; else UnknownRunError listing runs."""
-    runs = [info.run for info in ledger.runs()]
+    runs = ledger.run_names()
     if run is not None:
         if run not in runs:
             raise UnknownRunError(f"no run {run!r} in {ledger.store.location}; runs: {_listing(runs)}")

@@ -58,6 +58,7 @@ class Ledger:
         self.meta = meta
         self._check_meta(key)
         self._depth = 0
+        self._fresh = False
         self._head: tuple[int, str] | None = None
         self._seqs: dict[str, int] = {}
         self._saved: list[tuple[tuple[int, str] | None, dict[str, int]]] = []
@@ -143,11 +144,13 @@ class Ledger:
         if self._depth == 0:
             self._store.begin()
             try:
-                self._head = self._store.head()
-                self._seqs = {}
+                if self._store.changed_elsewhere() or not self._fresh:
+                    self._head = self._store.head()
+                    self._seqs = {}
             except BaseException:
                 self._store.rollback()
                 raise
+            self._fresh = False
         else:
             self.store.savepoint(f"ctxlog_{self._depth}")
             self._saved.append((self._head, dict(self._seqs)))
@@ -160,6 +163,7 @@ class Ledger:
                 self._flush()
             if self._depth == 1:
                 self._store.commit()
+                self._fresh = True
             else:
                 self._store.release(f"ctxlog_{self._depth - 1}")
                 self._saved.pop()
@@ -230,6 +234,9 @@ class Ledger:
 
     def runs(self) -> list[RunInfo]:
         return self.store.runs()
+
+    def run_names(self) -> list[str]:
+        return self.store.run_names()
 
     def records(self, run: str | None = None, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
         """Rows in offset order (of one run, or of all), streamed."""

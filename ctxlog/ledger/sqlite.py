@@ -7,7 +7,6 @@ Every ``sqlite3`` error is translated to a ctxlog error in :func:`translated`, a
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import time
@@ -56,28 +55,39 @@ _COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-@contextlib.contextmanager
-def translated(location: str) -> Iterator[None]:
-    """Turn ``sqlite3`` errors into ctxlog errors that say what to do."""
-    try:
-        yield
-    except sqlite3.DatabaseError as exc:
-        text = str(exc)
+class translated:
+    """Turn ``sqlite3`` errors into ctxlog errors that say what to do (a class: it wraps every call)."""
+
+    __slots__ = ("location",)
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        if exc_type is None or not issubclass(exc_type, (sqlite3.Error, UnicodeDecodeError)):
+            return
+        raise _translate(self.location, exc) from exc  # type: ignore[arg-type]
+
+
+def _translate(location: str, exc: Exception) -> Exception:
+    text = str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return StorageError(f"{location}: the file is damaged (text that is not UTF-8); restore it from a backup")
+    if isinstance(exc, sqlite3.DatabaseError):
         if "file is not a database" in text or "malformed" in text:
-            raise NotALedgerError(
+            return NotALedgerError(
                 f"{location}: not a readable SQLite ledger ({text}); check the path or restore a backup"
-            ) from exc
+            )
         if "readonly" in text or "read-only" in text:
-            raise ReadOnlyError(f"{location}: the ledger is read-only here ({text})") from exc
+            return ReadOnlyError(f"{location}: the ledger is read-only here ({text})")
         if "append-only" in text:
-            raise StorageError(f"{location}: {text}") from exc
+            return StorageError(f"{location}: {text}")
         if "decode" in text or "corrupt" in text:
-            raise StorageError(f"{location}: the file is damaged ({text}); restore it from a backup") from exc
-        raise StorageError(f"{location}: SQLite failed: {text}") from exc
-    except sqlite3.Error as exc:
-        raise StorageError(f"{location}: SQLite failed: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise StorageError(f"{location}: the file is damaged (text that is not UTF-8); restore it from a backup") from exc
+            return StorageError(f"{location}: the file is damaged ({text}); restore it from a backup")
+    return StorageError(f"{location}: SQLite failed: {text}")
 
 
 class SQLiteStore(Store):
@@ -89,6 +99,7 @@ class SQLiteStore(Store):
     ) -> None:
         self.location = path
         self.readonly = readonly
+        self._data_version: tuple | None = None
         memory = path == ":memory:"
         if not memory and not os.path.exists(path) and (readonly or not create):
             raise NotALedgerError(f"{path}: no such file; give the path of a ctxlog ledger")
@@ -182,6 +193,12 @@ class SQLiteStore(Store):
         self._execute(f'ROLLBACK TO SAVEPOINT "{name}"')
         self._execute(f'RELEASE SAVEPOINT "{name}"')
 
+    def changed_elsewhere(self) -> bool:
+        version = self._one("PRAGMA data_version")
+        changed = version != self._data_version
+        self._data_version = version
+        return changed
+
     def head(self) -> tuple[int, str] | None:
         row = self._one('SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1')
         return (row[0], row[1]) if row else None
@@ -224,6 +241,14 @@ class SQLiteStore(Store):
     def record_at(self, offset: int) -> Record | None:
         row = self._one(f'SELECT {_COLUMNS} FROM events WHERE "offset" = ?', (offset,))
         return Record(*row) if row else None
+
+    def run_names(self) -> list[str]:
+        rows = self._all(
+            "WITH RECURSIVE names(run) AS (SELECT min(run) FROM events UNION ALL "
+            "SELECT (SELECT min(run) FROM events WHERE run > names.run) FROM names WHERE names.run IS NOT NULL) "
+            "SELECT run FROM names WHERE run IS NOT NULL"
+        )
+        return [run for (run,) in rows]
 
     def runs(self) -> list[RunInfo]:
         rows = self._all(

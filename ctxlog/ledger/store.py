@@ -83,6 +83,10 @@ class Store(abc.ABC):
         """Undo the changes since the savepoint, and forget it."""
 
     @abc.abstractmethod
+    def changed_elsewhere(self) -> bool:
+        """Inside a write transaction: whether anyone else committed since this store last did."""
+
+    @abc.abstractmethod
     def head(self) -> tuple[int, str] | None:
         """``(offset, hash)`` of the last row, None when the log is empty."""
 
@@ -105,6 +109,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def record_at(self, offset: int) -> Record | None:
         """The row at ``offset``, or None."""
+
+    @abc.abstractmethod
+    def run_names(self) -> list[str]:
+        """The names of the runs, sorted (an index walk, not a scan of the log)."""
 
     @abc.abstractmethod
     def runs(self) -> list[RunInfo]:

@@ -124,6 +124,19 @@ class StoreConformance(abc.ABC):
         assert [r.offset for r in ready.scan_run("a")] == [1, 3, 4]
         assert [r.offset for r in ready.scan_run("a", after_seq=1, until=3)] == [3]
 
+    def test_run_names_are_sorted_and_distinct(self, ready: Store) -> None:
+        self._append(ready, make_records([("b", "set"), ("a", "set"), ("b", "set"), ("c", "set")]))
+        assert ready.run_names() == ["a", "b", "c"]
+
+    def test_own_commits_are_not_changes_elsewhere(self, ready: Store) -> None:
+        ready.begin()
+        ready.changed_elsewhere()
+        ready.insert(make_records([("a", "set")]))
+        ready.commit()
+        ready.begin()
+        assert ready.changed_elsewhere() is False
+        ready.rollback()
+
     def test_record_at(self, ready: Store) -> None:
         rows = make_records([("a", "set"), ("a", "set")])
         self._append(ready, rows)

@@ -93,3 +93,18 @@ def test_size_on_disk_grows_with_rows(tmp_path: Path) -> None:
     store.insert(make_records([("a", "set")] * 200))
     store.commit()
     assert store.size_bytes() > before > 0
+
+
+def test_another_connections_commit_is_a_change_elsewhere(tmp_path: Path) -> None:
+    path = str(tmp_path / "x.db")
+    mine, theirs = SQLiteStore(path), SQLiteStore(path)
+    mine.create_schema(dict(META))
+    mine.begin()
+    mine.changed_elsewhere()
+    mine.commit()
+    theirs.begin()
+    theirs.insert(make_records([("a", "set")]))
+    theirs.commit()
+    mine.begin()
+    assert mine.changed_elsewhere() is True
+    mine.rollback()
