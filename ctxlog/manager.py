@@ -56,6 +56,7 @@ from .values import check_key, copy_value, encode_value
 T = TypeVar("T")
 ROOT = "root"
 MAX_ERROR_CHARS = 1000
+SNAPSHOT_GROWTH = 4
 _AUTO_PREFIX = "auto-"
 _context_decoder = msgspec.json.Decoder(ExecutionContext)
 _encoder = msgspec.json.Encoder()
@@ -94,6 +95,7 @@ class ContextManager(StepsMixin):
         self._interval = checkpoint_interval
         self._snapshot_interval = snapshot_interval
         self._last: Record | None = None
+        self._since_snapshot = self._snapshot_size = 0
         self._lock = threading.RLock()
         self._ledger = Ledger.open(str(path), key=key, synchronous=synchronous)
         self._run = run if run is not None else f"run-{uuid.uuid4().hex[:12]}"
@@ -159,6 +161,7 @@ class ContextManager(StepsMixin):
         record = self._ledger.append(self._run, self._tree.seq, event, context, cause)
         apply(self._tree, record, folded)
         self._last = record
+        self._since_snapshot += len(record.payload)
         return record
 
     def _after_operation(self, seq_before: int) -> None:
@@ -176,11 +179,18 @@ class ContextManager(StepsMixin):
         return record
 
     def _snapshot(self, record: Record | None) -> None:
-        """Cache the projection after ``record`` (the last one folded) so replays can start here."""
-        if record is not None and record.seq == self._tree.seq:
-            self._ledger.put_snapshot(
-                Snapshot(self._run, record.seq, record.offset, record.hash, self._tree.snapshot_bytes())
-            )
+        """Cache the projection after ``record`` (the last one folded) so replays can start here.
+
+        Skipped while the log has grown by less than SNAPSHOT_GROWTH times the last snapshot's
+        size: the cache stays a fraction of the log even when the tree grows with the run.
+        """
+        if record is None or record.seq != self._tree.seq:
+            return
+        if self._since_snapshot < SNAPSHOT_GROWTH * self._snapshot_size:
+            return
+        state = self._tree.snapshot_bytes(compress=True)
+        self._ledger.put_snapshot(Snapshot(self._run, record.seq, record.offset, record.hash, state))
+        self._since_snapshot, self._snapshot_size = 0, len(state)
 
     def _current(self) -> ExecutionContext:
         """The current context, creating the implicit root first when the run has none."""
@@ -248,12 +258,17 @@ class ContextManager(StepsMixin):
         self, ctx: ExecutionContext, merge: MergePolicy | None, error: BaseException | None = None,
         *, switch: bool = True,
     ) -> None:
+        """Close ``ctx`` (its active descendants first, so none is left stranded under a closed parent)."""
         parent = self._tree.contexts[ctx.parent_id] if ctx.parent_id is not None else None
         if parent is None:
             raise ContextStateError(f"cannot exit the root context {ctx.id!r}")
         if parent.status != "active":
             raise ContextStateError(f"parent {parent.id!r} of {ctx.id!r} is {parent.status}; switch_to a live context")
         with self._writing():
+            for child_id in ctx.children:
+                child = self._tree.contexts[child_id]
+                if child.status == "active":
+                    self._close(child, None, error, switch=False)
             if merge is not None:
                 self._append(Merged(child=ctx.id, policy=merge.value), parent.id, ctx.created_offset)
             event: Event = (
@@ -320,6 +335,7 @@ class ContextManager(StepsMixin):
             child = self._tree.context(name_arg(child_id, "child_id"))
             if child.parent_id is None:
                 raise ContextStateError(f"{child.id!r} is the root; it has no parent to merge into")
+            self._live(child.parent_id)
             self._append(Merged(child=child.id, policy=level.value), child.parent_id, child.created_offset)
 
     def begin_isolated(self, name: str) -> str:
@@ -351,15 +367,12 @@ class ContextManager(StepsMixin):
         if isinstance(checkpoint, bool) or not isinstance(checkpoint, (str, int)):
             raise InvalidArgumentError(f"restore takes a checkpoint name or an offset, not {checkpoint!r}")
         with self._writing():
-            if isinstance(checkpoint, str) and checkpoint not in self._tree.checkpoints:
-                known = ", ".join(self._tree.checkpoints) or "(none)"
-                raise UnknownCheckpointError(f"no checkpoint {checkpoint!r} in run {self._run!r}; checkpoints: {known}")
             if self._tree.seq == 0:
                 raise UnknownCheckpointError(f"run {self._run!r} has no events to restore")
             offset = resolve_until(self._ledger, self._run, checkpoint)
             assert offset is not None
             target = load_tree(self._ledger, self._run, offset)
-            name = checkpoint if isinstance(checkpoint, str) else None
+            name = checkpoint if isinstance(checkpoint, str) and checkpoint in self._tree.checkpoints else None
             event = Restored(target=offset, state=msgspec.Raw(target.to_bytes()), checkpoint=name)
             self._append(event, target.current_id or ROOT, offset)
 

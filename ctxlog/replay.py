@@ -7,6 +7,8 @@ the run. Snapshots are a cache: a missing or mismatching one only costs time, ne
 
 from __future__ import annotations
 
+import zlib
+
 import msgspec
 
 from .errors import (
@@ -90,7 +92,7 @@ def load_tree(ledger: Ledger, run: str, until: int | None = None, *, verify: boo
             continue
         try:
             tree = ContextTree.from_snapshot(snapshot.state)
-        except (msgspec.DecodeError, msgspec.ValidationError, CtxlogError):
+        except (msgspec.DecodeError, msgspec.ValidationError, zlib.error, CtxlogError):
             continue
         after_seq, anchor = snapshot.seq, (snapshot.offset, snapshot.hash)
         break

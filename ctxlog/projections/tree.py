@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import msgspec
@@ -58,8 +59,9 @@ _projection_decoder = msgspec.json.Decoder(ProjectionState)
 class ContextTree:
     """The contexts of one run at one offset.
 
-    Equality compares the state (contexts, current and root), not the position (``offset``) nor
-    the run-wide checkpoint index: the tree restored from a checkpoint equals the tree at it.
+    Equality compares the state (contexts, current and root), not positions in a log (``offset``,
+    creation offsets) nor the run-wide checkpoint index: the tree restored from a checkpoint equals
+    the tree at it, and a deserialized tree equals the one serialized.
     """
 
     __slots__ = ("contexts", "current_id", "root_id", "checkpoints", "offset", "seq", "run", "known_ids")
@@ -153,17 +155,21 @@ class ContextTree:
             "root_id": self.root_id, "checkpoints": dict(self.checkpoints), "contexts": contexts,
         }
 
-    def snapshot_bytes(self) -> bytes:
-        """The whole projection, for the snapshot cache."""
-        return _state_encoder.encode(
+    def snapshot_bytes(self, compress: bool = False) -> bytes:
+        """The whole projection, for the snapshot cache (zlib-compressed JSON when ``compress``)."""
+        data = _state_encoder.encode(
             ProjectionState(
                 tree=self.state(), run=self.run, offset=self.offset, seq=self.seq,
                 checkpoints=self.checkpoints, known_ids=sorted(self.known_ids),
             )
         )
+        return zlib.compress(data, 1) if compress else data
 
     @classmethod
     def from_snapshot(cls, data: bytes) -> "ContextTree":
+        """The tree of :meth:`snapshot_bytes` (compressed or not); msgspec or zlib errors on garbage."""
+        if data[:1] == b"x":
+            data = zlib.decompress(data)
         state = _projection_decoder.decode(data)
         tree = cls(state.run)
         tree.replace(state.tree)
@@ -186,7 +192,15 @@ class ContextTree:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ContextTree):
             return NotImplemented
-        return _sorted_encoder.encode(self.state()) == _sorted_encoder.encode(other.state())
+        return self._comparable() == other._comparable()
+
+    def _comparable(self) -> bytes:
+        """The state, types included (1 != 1.0 != True), without creation offsets (positions in a log)."""
+        contexts = {
+            cid: (c.parent_id, c.name, c.isolation, c.data, c.children, c.status, c.created_at, c.is_parallel)
+            for cid, c in self.contexts.items()
+        }
+        return _sorted_encoder.encode((self.root_id, self.current_id, contexts))
 
     __hash__ = None  # type: ignore[assignment]
 
