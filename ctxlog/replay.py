@@ -13,16 +13,16 @@ import msgspec
 
 from .errors import (
     CtxlogError,
-    IntegrityError,
     InvalidArgumentError,
     KeyMismatchError,
     UnknownCheckpointError,
     UnknownRunError,
 )
 from .ledger.chain import GENESIS
-from .ledger.codec import canonical, decode_event
+from .ledger.codec import decode_event
+from .ledger.verify import checked
 from .ledger.log import Ledger
-from .projections.fold import apply, fold
+from .projections.fold import fold
 from .projections.tree import ContextTree
 
 
@@ -106,17 +106,8 @@ def load_tree(ledger: Ledger, run: str, until: int | None = None, *, verify: boo
 def _fold_verified(
     ledger: Ledger, run: str, tree: ContextTree, anchor: tuple[int, str], until: int | None
 ) -> ContextTree:
-    expected, previous = anchor[0] + 1, anchor[1]
-    link = ledger.chain.link
-    for r in ledger.store.scan(after=anchor[0], until=until):
-        if r.offset != expected:
-            raise IntegrityError(f"offset {expected} is missing from the log", expected)
-        if link(previous, canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload)) != r.hash:
-            raise IntegrityError(f"offset {r.offset}: hash does not match the row and its predecessor", r.offset)
-        if r.run == run:
-            apply(tree, r)
-        previous, expected = r.hash, expected + 1
-    return tree
+    rows = checked(ledger.store.scan(after=anchor[0], until=until), ledger.chain, after=anchor[0], previous=anchor[1])
+    return fold((r for r in rows if r.run == run), tree)
 
 
 def replay(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+_sha256 = hashlib.sha256
+
 GENESIS = "0" * 64
 """The "previous hash" of the first row of every ledger."""
 
@@ -24,10 +26,13 @@ class Chain:
 
     def link(self, previous: str, row: bytes) -> str:
         """The hash of a row given its predecessor's hash (hex) and its canonical bytes."""
-        message = bytes.fromhex(previous) + row
+        return self.digest(bytes.fromhex(previous), row).hex()
+
+    def digest(self, previous: bytes, row: bytes) -> bytes:
+        """:meth:`link` on raw digests, for streams that carry the previous digest along."""
         if self._key is None:
-            return hashlib.sha256(message).hexdigest()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+            return _sha256(previous + row).digest()
+        return hmac.digest(self._key, previous + row, "sha256")
 
     def key_check(self, ledger_id: str) -> str:
         """A tag stored in the meta table that tells a right key from a wrong one at open."""

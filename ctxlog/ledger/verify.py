@@ -7,10 +7,11 @@ hash must be the link of the previous hash and the row's canonical bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
+from ..errors import IntegrityError
 from .chain import GENESIS, Chain
 from .codec import canonical
 from .events import Record
@@ -73,3 +74,17 @@ def verify_records(
     if expect_head is not None and expect_head[0] > count:
         return fail(count + 1, f"the log ends at offset {count} but the exported head is at {expect_head[0]}: truncated")
     return VerifyResult(True, count, len(seqs), expected - 1, previous, chain.algorithm)
+
+
+def checked(records: Iterable[Record], chain: Chain, *, after: int = 0, previous: str = GENESIS) -> Iterator[Record]:
+    """Pass ``records`` (offsets ``after + 1`` on) through, raising IntegrityError at the first
+    that is missing or does not link to its predecessor, whose hash is ``previous``."""
+    prev, expected, digest = bytes.fromhex(previous), after + 1, chain.digest
+    for r in records:
+        if r.offset != expected:
+            raise IntegrityError(f"offset {expected} is missing from the log", expected)
+        link = digest(prev, canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload))
+        if link.hex() != r.hash:
+            raise IntegrityError(f"offset {r.offset}: hash does not match the row and its predecessor", r.offset)
+        prev, expected = link, expected + 1
+        yield r

@@ -89,41 +89,64 @@ def _checkpoint(tree: ContextTree, r: Record, e: CheckpointTaken) -> None:
     tree.checkpoints[e.name] = r.offset
 
 
-def _restored(tree: ContextTree, r: Record, e: Restored | Loaded) -> None:
+def _restored(tree: ContextTree, r: Record, e: Restored) -> None:
     tree.replace(decode_tree_state(e.state))
+
+
+def _loaded(tree: ContextTree, r: Record, e: Loaded) -> None:
+    """A loaded tree's contexts came into this run with this event: causes must point inside the run."""
+    tree.replace(decode_tree_state(e.state))
+    for ctx in tree.contexts.values():
+        ctx.created_offset = r.offset
 
 
 _HANDLERS: dict[type, Callable[[ContextTree, Record, Event], None]] = {
     Initialized: _initialized, Entered: _entered, ValueSet: _set, Deleted: _deleted,  # type: ignore[dict-item]
     Switched: _switched, Merged: _merged, Exited: _exited, Failed: _failed,  # type: ignore[dict-item]
-    CheckpointTaken: _checkpoint, Restored: _restored, Loaded: _restored,  # type: ignore[dict-item]
+    CheckpointTaken: _checkpoint, Restored: _restored, Loaded: _loaded,  # type: ignore[dict-item]
 }
 
 
-def apply(tree: ContextTree, record: Record, event: Event | None = None) -> ContextTree:
-    """Fold one record into ``tree`` (``event`` is its decoded payload when the caller has it).
+_BROKEN = (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError, TypeError, AttributeError)
 
-    A record that cannot be folded (undecodable payload, unknown context) can only come from a
-    damaged or forged log: IntegrityError names its offset.
-    """
+
+def _unreplayable(record: Record, exc: Exception) -> IntegrityError:
+    """A record that cannot be folded (undecodable payload, unknown context) comes from a damaged
+    or forged log: the error names its offset."""
+    return IntegrityError(
+        f"offset {record.offset}: the event cannot be replayed ({type(exc).__name__}: {exc}); run ctxlog verify",
+        record.offset,
+    )
+
+
+def apply(tree: ContextTree, record: Record, event: Event | None = None) -> ContextTree:
+    """Fold one record into ``tree`` (``event`` is its decoded payload when the caller has it)."""
     try:
         if event is None:
             event = decode_event(record.payload)
         _HANDLERS[type(event)](tree, record, event)
-    except (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise IntegrityError(
-            f"offset {record.offset}: the event cannot be replayed ({type(exc).__name__}: {exc}); "
-            "run ctxlog verify", record.offset,
-        ) from exc
+    except _BROKEN as exc:
+        raise _unreplayable(record, exc) from exc
     tree.offset = record.offset
     tree.seq = record.seq
     return tree
 
 
 def fold(records: Iterable[Record], tree: ContextTree | None = None, run: str = "") -> ContextTree:
-    """Fold ``records`` (one run, in order) into ``tree`` or into an empty tree of ``run``."""
+    """Fold ``records`` (one run, in order) into ``tree`` or into an empty tree of ``run``.
+
+    The loop of :func:`apply`, with the position set once at the end: replay's hot path.
+    """
     if tree is None:
         tree = ContextTree(run)
-    for record in records:
-        apply(tree, record)
+    handlers, decode, last = _HANDLERS, decode_event, None
+    try:
+        for last in records:
+            event = decode(last.payload)
+            handlers[type(event)](tree, last, event)
+    except _BROKEN as exc:
+        assert last is not None
+        raise _unreplayable(last, exc) from exc
+    if last is not None:
+        tree.offset, tree.seq = last.offset, last.seq
     return tree
