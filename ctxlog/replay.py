@@ -13,6 +13,7 @@ import msgspec
 
 from .errors import (
     CtxlogError,
+    IntegrityError,
     InvalidArgumentError,
     KeyMismatchError,
     UnknownCheckpointError,
@@ -47,10 +48,13 @@ def _listing(runs: list[str]) -> str:
 
 def checkpoint_offsets(ledger: Ledger, run: str) -> dict[str, int]:
     """Every checkpoint of ``run``: name -> offset, in order."""
-    return {
-        decode_event(r.payload).name: r.offset  # type: ignore[union-attr]
-        for r in ledger.store.checkpoint_rows(run)
-    }
+    offsets = {}
+    for r in ledger.store.checkpoint_rows(run):
+        try:
+            offsets[decode_event(r.payload).name] = r.offset  # type: ignore[union-attr]
+        except (msgspec.DecodeError, msgspec.ValidationError, AttributeError) as exc:
+            raise IntegrityError(f"offset {r.offset}: checkpoint payload is damaged ({exc}); run ctxlog verify", r.offset) from exc
+    return offsets
 
 
 def resolve_until(ledger: Ledger, run: str, until: str | int | None) -> int | None:

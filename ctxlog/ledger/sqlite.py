@@ -7,6 +7,7 @@ Every ``sqlite3`` error is translated to a ctxlog error in :func:`translated`, a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -217,11 +218,16 @@ class SQLiteStore(Store):
     def _stream(self, sql: str, params: tuple) -> Iterator[Record]:
         with translated(self.location):
             cursor = self._conn.execute(sql, params)
-            try:
-                while rows := cursor.fetchmany(512):
-                    for row in rows:
-                        yield Record(*row)
-            finally:
+        try:
+            while True:
+                with translated(self.location):
+                    rows = cursor.fetchmany(512)
+                if not rows:
+                    return
+                for row in rows:
+                    yield Record(*row)
+        finally:
+            with contextlib.suppress(sqlite3.Error):
                 cursor.close()
 
     def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
@@ -278,10 +284,15 @@ class SQLiteStore(Store):
                 "ORDER BY seq DESC",
                 (run, limit),
             )
-            try:
-                while row := cursor.fetchone():
-                    yield Snapshot(*row)
-            finally:
+        try:
+            while True:
+                with translated(self.location):
+                    row = cursor.fetchone()
+                if row is None:
+                    return
+                yield Snapshot(*row)
+        finally:
+            with contextlib.suppress(sqlite3.Error):
                 cursor.close()
 
     def size_bytes(self) -> int:
