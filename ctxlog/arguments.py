@@ -8,8 +8,19 @@ from .errors import InvalidArgumentError
 
 
 def name_arg(value: object, what: str) -> str:
+    """``value`` if it is a non-empty str that UTF-8 can store, else InvalidArgumentError."""
     if type(value) is not str or not value:
         raise InvalidArgumentError(f"{what} must be a non-empty str, got {value!r}")
+    return utf8_arg(value, what)
+
+
+def utf8_arg(value: str, what: str) -> str:
+    """``value`` unless it holds lone surrogates, which no UTF-8 column or payload can store."""
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(f"{what} {value!r} is not valid Unicode text (lone surrogate)") from None
     return value
 
 

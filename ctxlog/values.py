@@ -1,9 +1,11 @@
 """What a context may hold: JSON-shaped values, checked before anything is appended.
 
-``None, bool, int, float, str, list, dict[str, ...]`` nested to at most MAX_DEPTH levels and
-MAX_VALUE_BYTES encoded. A value that would come back different (a tuple as a list, a set, NaN as
-null, an int map key as a string) is refused, so a value read back, live or replayed, is equal to
-the value written with the same types. Subclasses of str/int/float are stored as their base type.
+``None, bool, int, float, str, list, dict[str, ...]``, nested to at most MAX_DEPTH levels and
+MAX_VALUE_BYTES encoded. A value is accepted when it survives a JSON round trip equal to itself,
+and what is stored (what ``get`` returns, live or replayed) is the round-tripped value, so an int
+stays an int and a float a float, and an enum member comes back as its plain value. A value that
+would come back different (a tuple as a list, a set, NaN as null, an int map key as a string) or
+that JSON cannot encode at all is refused with the key path of the offending part.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ def check_key(key: object) -> str:
     """Return ``key`` if it can name a value, else raise InvalidArgumentError."""
     if type(key) is not str:
         raise InvalidArgumentError(f"key must be a str, got {type(key).__name__}: {key!r}")
+    if not key.isascii():
+        try:
+            key.encode()
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(f"key {key!r} is not valid Unicode text (lone surrogate)") from None
     return key
 
 
@@ -49,20 +56,19 @@ def encode_value(value: Any, path: str) -> tuple[bytes, Any]:
         raise InvalidValueError(
             f"{path}: {len(encoded)} bytes encoded, over the {MAX_VALUE_BYTES}-byte limit of a value"
         )
-    if t is dict or t is list:
-        if encoded.count(b"[") + encoded.count(b"{") > MAX_DEPTH:
-            _find_fault(value, path, 0)
-        copy = _decode(encoded)
-        if copy != value:
-            _find_fault(value, path, 0)
-            raise InvalidValueError(f"{path}: does not survive a JSON round trip")
-        return encoded, copy
-    if t is float and not math.isfinite(value):
-        raise InvalidValueError(f"{path}: {value!r} is not a finite number; JSON cannot hold it")
-    if t is str or t is int or t is float or t is bool or value is None:
+    if t is str or t is int or t is bool or value is None:
         return encoded, value
-    _find_fault(value, path, 0)
-    return encoded, _decode(encoded)
+    if t is float:
+        if not math.isfinite(value):
+            raise InvalidValueError(f"{path}: {value!r} is not a finite number; JSON cannot hold it")
+        return encoded, value
+    if encoded.count(b"[") + encoded.count(b"{") > MAX_DEPTH:
+        _check_depth(value, path, 0)
+    copy = _decode(encoded)
+    if copy != value:
+        _find_fault(value, path, 0)
+        raise InvalidValueError(f"{path}: a {t.__name__} does not survive a JSON round trip")
+    return encoded, copy
 
 
 def check_value(value: Any, path: str) -> None:
@@ -70,10 +76,20 @@ def check_value(value: Any, path: str) -> None:
     encode_value(value, path)
 
 
+def _check_depth(value: Any, path: str, depth: int) -> None:
+    if type(value) is dict or type(value) is list:
+        if depth >= MAX_DEPTH:
+            raise InvalidValueError(f"{path}: nested deeper than {MAX_DEPTH} levels; flatten the value")
+        items = value.items() if type(value) is dict else enumerate(value)
+        for k, v in items:
+            _check_depth(v, f"{path}.{k}" if type(value) is dict else f"{path}[{k}]", depth + 1)
+
+
 def _find_fault(value: Any, path: str, depth: int) -> None:
-    if value is None or isinstance(value, (str, bool, int)):
+    t = type(value)
+    if value is None or t is str or t is bool or t is int:
         return
-    if isinstance(value, float):
+    if t is float:
         if not math.isfinite(value):
             raise InvalidValueError(f"{path}: {value!r} is not a finite number; JSON cannot hold it")
         return
@@ -83,7 +99,7 @@ def _find_fault(value: Any, path: str, depth: int) -> None:
         for k, v in value.items():
             if type(k) is not str:
                 raise InvalidValueError(
-                    f"{path}: map key {k!r} is a {type(k).__name__}; JSON map keys are strings"
+                    f"{path}: map key {k!r} is a {type(k).__name__}; JSON map keys are plain strings"
                 )
             _find_fault(v, f"{path}.{k}", depth + 1)
         return
@@ -91,8 +107,14 @@ def _find_fault(value: Any, path: str, depth: int) -> None:
         for i, v in enumerate(value):
             _find_fault(v, f"{path}[{i}]", depth + 1)
         return
-    hint = "; use a list" if isinstance(value, (tuple, set, frozenset)) else ""
-    raise InvalidValueError(f"{path}: a {type(value).__name__} is not a JSON value{hint}")
+    if isinstance(value, (tuple, set, frozenset)):
+        hint = "; use a list"
+    elif isinstance(value, (str, int, float)):
+        base = next(b for b in (bool, int, float, str) if isinstance(value, b))
+        hint = f"; convert it with {base.__name__}(...)"
+    else:
+        hint = ""
+    raise InvalidValueError(f"{path}: a {t.__name__} is not a JSON value{hint}")
 
 
 def copy_value(value: Any) -> Any:

@@ -359,3 +359,37 @@ def test_set_copies_the_value(mgr: ContextManager) -> None:
     mgr.set("a", value)
     value.append(2)
     assert mgr.get("a") == [1]
+
+
+def test_exiting_a_step_closes_its_active_children(mgr: ContextManager) -> None:
+    a = mgr.enter_step("a")
+    mgr.enter_step("b")
+    mgr.create_parallel_context("p")
+    mgr.switch_to(a)
+    mgr.exit_step()
+    statuses = {cid: c.status for cid, c in mgr.tree.contexts.items()}
+    assert statuses == {"root": "active", "a": "exited", "b": "exited", "p": "exited"}
+    assert mgr.current_id == "root"
+
+
+def test_failed_step_fails_its_active_children(mgr: ContextManager) -> None:
+    with pytest.raises(RuntimeError), mgr.step("outer"):
+        mgr.enter_step("inner")
+        raise RuntimeError("boom")
+    assert (mgr.tree.contexts["inner"].status, mgr.tree.contexts["outer"].status) == ("failed", "failed")
+
+
+def test_restore_takes_a_digit_string_as_an_offset_like_replay(mgr: ContextManager) -> None:
+    mgr.set("v", 1)
+    offset = mgr.offset
+    mgr.set("v", 2)
+    mgr.restore(str(offset))
+    assert mgr.get("v") == 1
+
+
+def test_restore_prefers_a_checkpoint_named_with_digits(mgr: ContextManager) -> None:
+    mgr.set("v", 1)
+    mgr.checkpoint("1")
+    mgr.set("v", 2)
+    mgr.restore("1")
+    assert mgr.get("v") == 1

@@ -130,3 +130,16 @@ def test_events_cannot_be_updated_or_deleted(mgr: ContextManager, ledger_path: s
         except sqlite3.DatabaseError as exc:
             assert "append-only" in str(exc)
     conn.close()
+
+
+def test_causes_after_deserialize_point_inside_the_run(ledger_path: str) -> None:
+    with ContextManager(ledger_path, run="a") as a:
+        a.enter_step("s")
+        data = a.serialize()
+    with ContextManager(ledger_path, run="b") as b:
+        b.set("x", 1)
+        b.deserialize(data)
+        loaded = b.offset
+        b.set("y", 2)
+    last = rows(ledger_path)[-1]
+    assert (last[1], last[5]) == ("b", loaded)

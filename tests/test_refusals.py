@@ -12,9 +12,15 @@ from ctxlog.audit import verify
 Op = Callable[[ContextManager], object]
 
 
+class _Int(int):
+    pass
+
+
 def _prepared(mgr: ContextManager) -> None:
     mgr.set("x", 1)
     mgr.enter_step("done")
+    mgr.enter_step("done.child")
+    mgr.exit_step()
     mgr.exit_step()
     mgr.checkpoint("cp")
     mgr.enter_step("live")
@@ -64,6 +70,11 @@ REFUSED: dict[str, Op] = {
         b'"b":{"id":"b","parent_id":"a","name":"b","children":["a"]}}}'
     ),
     "initialize again": lambda m: m.initialize("again"),
+    "surrogate key": lambda m: m.set("\ud800", 1),
+    "surrogate step name": lambda m: m.enter_step("\udfff"),
+    "surrogate checkpoint": lambda m: m.checkpoint("cp\ud800"),
+    "int subclass": lambda m: m.set("v", _Int(3)),
+    "merge into exited parent": lambda m: m.merge_child_to_parent("done.child"),
 }
 
 

@@ -52,3 +52,21 @@ def test_copy_value_is_deep() -> None:
     copy = copy_value(value)
     copy["a"][1]["b"] = 3
     assert value == {"a": [1, {"b": 2}]}
+
+
+def test_int_subclass_is_refused_with_a_hint(mgr: ContextManager) -> None:
+    class Count(int):
+        pass
+
+    with pytest.raises(InvalidValueError, match=r"convert it with int"):
+        mgr.set("n", {"inner": Count(3)})
+
+
+def test_enum_member_is_stored_as_its_value(mgr: ContextManager, ledger_path: str) -> None:
+    import enum
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    mgr.set("level", Level.HIGH)
+    assert type(mgr.get("level")) is int and type(replay(ledger_path).get("level")) is int
