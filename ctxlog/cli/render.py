@@ -1,30 +1,188 @@
-"""Text renderings of trees for the terminal: stable, greppable, one context a line."""
+"""Text and JSON renderings for the terminal: stable, greppable, one item a line.
+
+Names chosen by users (runs, context ids, checkpoints) are printed as they are when they are
+plain, and as JSON strings when they hold spaces or control characters, so a line never breaks.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+from typing import Any
+
 import msgspec
 
+from ..audit import CheckpointInfo, LedgerStats, RunInfo
+from ..diff import ContextDiff, TreeDiff
+from ..ledger.events import Record
 from ..projections.tree import ContextTree
+
+PAYLOAD_WIDTH = 80
 
 _encoder = msgspec.json.Encoder()
 
 
+def to_json(value: Any) -> str:
+    """Compact JSON of ``value`` (str keys, JSON-shaped values, msgspec Structs)."""
+    return _encoder.encode(value).decode()
+
+
+def iso_time(ts: int) -> str:
+    """Nanoseconds since the epoch as ISO-8601 UTC with microseconds: ``2026-01-02T03:04:05.678901Z``."""
+    seconds, nanos = divmod(ts, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos // 1000:06d}Z"
+
+
+def plain(name: str | None) -> str:
+    """``name`` as it is when it is one printable word, else as a JSON string; ``-`` for None."""
+    if name is None:
+        return "-"
+    if name and name.isprintable() and not any(ch.isspace() for ch in name) and not name.startswith('"'):
+        return name
+    return to_json(name)
+
+
+def table(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows as left-aligned columns two spaces apart, without trailing spaces."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+
+
 def tree_lines(tree: ContextTree) -> list[str]:
     """The tree drawn with indentation: id, isolation, status, own data; ``*`` marks current."""
-    lines = [
-        f"run {tree.run}  offset {tree.offset}  current {tree.current_id}",
-    ]
+    lines = [f"run {plain(tree.run)}  offset {tree.offset}  current {plain(tree.current_id)}"]
     if tree.root_id is None:
         return lines + ["(no contexts)"]
-
-    def walk(cid: str, depth: int) -> None:
+    stack: list[tuple[str, int]] = [(tree.root_id, 0)]
+    while stack:
+        cid, depth = stack.pop()
         ctx = tree.contexts[cid]
         mark = "*" if cid == tree.current_id else " "
         flags = f"{ctx.isolation.value}, {ctx.status}" + (", parallel" if ctx.is_parallel else "")
-        data = _encoder.encode(ctx.data).decode()
-        lines.append(f"{mark} {'  ' * depth}{cid} [{flags}] {data}")
-        for child in ctx.children:
-            walk(child, depth + 1)
-
-    walk(tree.root_id, 0)
+        lines.append(f"{mark} {'  ' * depth}{plain(cid)} [{flags}] {to_json(ctx.data)}")
+        stack.extend((child, depth + 1) for child in reversed(ctx.children))
     return lines
+
+
+def short_payload(record: Record) -> str:
+    """The payload without its ``kind`` tag, cut to PAYLOAD_WIDTH characters."""
+    prefix = f'{{"kind":"{record.kind}"'
+    body = record.payload
+    if body.startswith(prefix):
+        rest = body[len(prefix):]
+        body = "{" + rest[1:] if rest.startswith(",") else "{" + rest
+    return body if len(body) <= PAYLOAD_WIDTH else body[: PAYLOAD_WIDTH - 1] + "…"
+
+
+LOG_HEADER = f"{'offset':>6}  {'seq':>5}  {'time':<27}  {'kind':<11}  {'context':<10}  {'cause':>5}  payload"
+
+
+def log_line(r: Record) -> str:
+    """One event as a line: offset, seq, time, kind, context, cause, short payload."""
+    cause = "-" if r.cause is None else str(r.cause)
+    return (
+        f"{r.offset:>6}  {r.seq:>5}  {iso_time(r.ts)}  {r.kind:<11}  {plain(r.context):<10}  {cause:>5}  "
+        f"{short_payload(r)}"
+    )
+
+
+class LogEntry(msgspec.Struct):
+    """One event as a JSON line: every column, the payload as an object, the time also as ISO."""
+
+    offset: int
+    run: str
+    seq: int
+    ts: int
+    time: str
+    kind: str
+    context: str
+    cause: int | None
+    payload: msgspec.Raw
+    hash: str
+
+
+def log_json(r: Record) -> str:
+    """One event as a JSON line."""
+    entry = LogEntry(
+        r.offset, r.run, r.seq, r.ts, iso_time(r.ts), r.kind, r.context, r.cause, msgspec.Raw(r.payload.encode()),
+        r.hash,
+    )
+    return to_json(entry)
+
+
+def runs_lines(infos: list[RunInfo]) -> list[str]:
+    """Runs as a table: events, offsets, first and last time, checkpoints."""
+    rows = [["run", "events", "offsets", "first", "last", "checkpoints"]]
+    rows += [
+        [plain(i.run), str(i.events), f"{i.first_offset}..{i.last_offset}", iso_time(i.first_ts),
+         iso_time(i.last_ts), str(i.checkpoints)]
+        for i in infos
+    ]
+    return table(rows)
+
+
+def run_json(info: RunInfo) -> str:
+    """One run as a JSON line, with its times also as ISO."""
+    fields = msgspec.structs.asdict(info)
+    fields.update(first_time=iso_time(info.first_ts), last_time=iso_time(info.last_ts))
+    return to_json(fields)
+
+
+def checkpoints_lines(infos: list[CheckpointInfo]) -> list[str]:
+    """Checkpoints as a table: name, offset, time, and ``auto`` for automatic ones."""
+    rows = [["name", "offset", "time", "auto"]]
+    rows += [[plain(c.name), str(c.offset), iso_time(c.ts), "auto" if c.auto else "-"] for c in infos]
+    return table(rows)
+
+
+def checkpoint_json(info: CheckpointInfo) -> str:
+    """One checkpoint as a JSON line, with its time also as ISO."""
+    fields = msgspec.structs.asdict(info)
+    fields["time"] = iso_time(info.ts)
+    return to_json(fields)
+
+
+def _context_lines(c: ContextDiff) -> list[str]:
+    who = plain(c.id)
+    parallel = ", parallel" if c.is_parallel else ""
+    if c.change == "added":
+        lines = [f"{who}: added [{c.isolation}, {c.new_status}{parallel}] under {plain(c.parent_id)}"]
+    elif c.change == "removed":
+        lines = [f"{who}: removed [{c.isolation}, {c.old_status}{parallel}]"]
+    elif c.change == "status":
+        lines = [f"{who}: {c.old_status} -> {c.new_status}"]
+    else:
+        lines = []
+    for k in c.keys:
+        if k.change == "added":
+            lines.append(f"{who}: + {plain(k.key)} = {to_json(k.new)}")
+        elif k.change == "changed":
+            lines.append(f"{who}: ~ {plain(k.key)} = {to_json(k.old)} -> {to_json(k.new)}")
+        else:
+            lines.append(f"{who}: - {plain(k.key)} (was {to_json(k.old)})")
+    return lines
+
+
+def diff_lines(d: TreeDiff, a: str, b: str) -> list[str]:
+    """A diff as lines that each start with the context they are about."""
+    def label(name: str, offset: int) -> str:
+        return f"offset {offset}" if name == str(offset) else f"{plain(name)} (offset {offset})"
+
+    lines = [f"run {plain(d.run)}: {label(a, d.a_offset)} -> {label(b, d.b_offset)}"]
+    for c in d.contexts:
+        lines += _context_lines(c)
+    if d.old_current != d.new_current:
+        lines.append(f"current: {plain(d.old_current)} -> {plain(d.new_current)}")
+    return lines + (["no changes"] if d.empty else [])
+
+
+def stats_lines(s: LedgerStats) -> list[str]:
+    """Stats as ``name  value`` lines, then events by kind."""
+    rows = [
+        ["ledger id", s.ledger_id], ["schema version", str(s.schema_version)], ["hash algorithm", s.hash_algorithm],
+        ["runs", str(s.runs)], ["events", str(s.events)], ["checkpoints", str(s.checkpoints)],
+        ["snapshots", str(s.snapshots)], ["size on disk", f"{s.size_bytes} bytes"],
+        ["bytes per event", f"{s.bytes_per_event:.1f}"],
+    ]
+    rows += [[f"kind {kind}", str(n)] for kind, n in s.kinds.items()]
+    return table(rows)

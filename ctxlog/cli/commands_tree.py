@@ -1,0 +1,106 @@
+"""Commands about the context tree at a point of a run: replay, tree, get, diff, graph."""
+
+from __future__ import annotations
+
+import click
+
+from .. import audit
+from ..projections.tree import ContextTree
+from .options import json_option, ledger_argument, progress_bar, run_option, until_option
+from .render import diff_lines, to_json, tree_lines
+
+
+def _echo_tree(tree: ContextTree, as_json: bool) -> None:
+    click.echo(to_json(tree.to_dict()) if as_json else "\n".join(tree_lines(tree)))
+
+
+@click.command()
+@ledger_argument
+@run_option
+@until_option(required=True)
+@json_option
+def replay(ledger: str, run: str | None, until: str, as_json: bool) -> None:
+    """Show the context tree as it stood at a checkpoint or offset.
+
+    Each context is a line: id, [isolation, status], its own data; `*` marks the current one.
+
+    \b
+    Example:
+      ctxlog replay ctx.db --until validated
+    """
+    with progress_bar("replaying") as report:
+        tree = audit.tree_at(ledger, run=run, until=until, progress=report)
+    _echo_tree(tree, as_json)
+
+
+@click.command()
+@ledger_argument
+@run_option
+@json_option
+def tree(ledger: str, run: str | None, as_json: bool) -> None:
+    """Show the context tree at the head of a run.
+
+    \b
+    Example:
+      ctxlog tree ctx.db --json
+    """
+    with progress_bar("replaying") as report:
+        head_tree = audit.tree_at(ledger, run=run, progress=report)
+    _echo_tree(head_tree, as_json)
+
+
+@click.command()
+@ledger_argument
+@click.argument("key")
+@run_option
+@click.option("--context", "context", metavar="ID", default=None, help="Resolve from this context (default: current).")
+@until_option()
+def get(ledger: str, key: str, run: str | None, context: str | None, until: str | None) -> None:
+    """Print the value of KEY as JSON, as a context would resolve it.
+
+    Own data first, then the parents' (unless the context is sandboxed). Exits 1 when no
+    context on the lookup path holds KEY; a stored null prints `null` and exits 0.
+
+    \b
+    Example:
+      ctxlog get ctx.db records --context load --until loaded
+    """
+    click.echo(to_json(audit.get_value(ledger, key, run=run, context=context, until=until)))
+
+
+@click.command()
+@ledger_argument
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@run_option
+@json_option
+def diff(ledger: str, a: str, b: str, run: str | None, as_json: bool) -> None:
+    """Show what changed between checkpoints (or offsets) A and B.
+
+    One line per change, starting with the context it is about: contexts added or removed,
+    status changes, keys added (+), changed (~, old -> new) and removed (-).
+
+    \b
+    Example:
+      ctxlog diff ctx.db loaded validated
+    """
+    changes = audit.diff(ledger, a, b, run=run)
+    click.echo(to_json(changes) if as_json else "\n".join(diff_lines(changes, a, b)))
+
+
+@click.command()
+@ledger_argument
+@run_option
+@until_option()
+@click.option("--format", "fmt", type=click.Choice(audit.GRAPH_FORMATS), default="mermaid", show_default=True,
+              help="Mermaid `graph TD` or Graphviz `digraph` source.")
+def graph(ledger: str, run: str | None, until: str | None, fmt: str) -> None:
+    """Print the context hierarchy as diagram source, labelled with ids and statuses.
+
+    Parallel contexts are drawn rounded (Mermaid) or dashed (Graphviz), failed ones red.
+
+    \b
+    Example:
+      ctxlog graph ctx.db --format dot | dot -Tsvg > run.svg
+    """
+    click.echo(audit.graph(ledger, run=run, until=until, format=fmt), nl=False)

@@ -1,0 +1,130 @@
+"""Arguments and options shared by commands, and the progress bar for long jobs."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import IO, Any, BinaryIO, TypeVar
+
+import click
+
+from ..audit import Progress
+from .errors import BadFile
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PROGRESS_MIN_EVENTS = 50_000
+"""A job over fewer events finishes too fast for a bar to help."""
+
+ledger_argument = click.argument("ledger", type=click.Path(path_type=str))
+run_option = click.option(
+    "--run", "run", metavar="RUN", default=None, help="The run; may be left out when the file holds one."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def until_option(
+    required: bool = False, help: str = "A checkpoint name or an event offset (default: the head)."
+) -> Callable[[F], F]:
+    """``--until CHECKPOINT|OFFSET``: a name is tried first, then an integer offset.
+
+    No explicit default: click 8.3+ treats ``default=None`` as a value that satisfies ``required``.
+    """
+    return click.option("--until", "until", metavar="CHECKPOINT|OFFSET", required=required, help=help)
+
+
+def _read_key(ctx: click.Context, param: click.Parameter, value: str | None) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        key = Path(value).read_bytes().rstrip(b"\r\n")
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {value}: {exc.strerror}", ctx=ctx, param=param) from None
+    if not key:
+        raise click.BadParameter("the key file is empty", ctx=ctx, param=param)
+    return key
+
+
+key_file_option = click.option(
+    "--key-file", "key", metavar="FILE", type=click.Path(exists=True, dir_okay=False), default=None, callback=_read_key,
+    help="File holding the ledger key (its bytes, without a trailing newline).",
+)
+
+
+class HeadType(click.ParamType):
+    """``OFFSET:HASH`` as printed by ``ctxlog head``."""
+
+    name = "OFFSET:HASH"
+    _pattern = re.compile(r"(\d+):([0-9a-fA-F]{64})")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, str]:
+        if isinstance(value, tuple):
+            return value
+        match = self._pattern.fullmatch(str(value).strip())
+        if match is None:
+            self.fail(f"{value!r} is not OFFSET:HASH (as printed by `ctxlog head`)", param, ctx)
+        return int(match[1]), match[2].lower()
+
+
+@contextmanager
+def output_file(path: str) -> Iterator[BinaryIO]:
+    """``path`` opened for binary writing and put in place only when the block completes; ``-`` is stdout.
+
+    (click's ``atomic=True`` replaces the file even when the block raises.)
+    """
+    if path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    try:
+        fd, partial = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".ctxlog-partial-")
+    except OSError as exc:
+        raise BadFile(f"{path}: cannot write here ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        os.replace(partial, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.remove(partial)
+        raise
+
+
+def is_terminal(stream: IO[str]) -> bool:
+    """Whether ``stream`` is an interactive terminal (a bar there helps; in a file or pipe it is noise)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+@contextmanager
+def progress_bar(label: str, stream: IO[str] | None = None) -> Iterator[Progress | None]:
+    """A ``(done, total)`` callback drawing a bar on stderr for jobs of PROGRESS_MIN_EVENTS or more.
+
+    Yields None when the stream is not a terminal, so the library does not even count.
+    """
+    out = stream if stream is not None else sys.stderr
+    if not is_terminal(out):
+        yield None
+        return
+    bars: list[Any] = []
+
+    def report(done: int, total: int) -> None:
+        if total < PROGRESS_MIN_EVENTS:
+            return
+        if not bars:
+            bars.append(click.progressbar(length=total, label=label, file=out))
+        bar = bars[0]
+        bar.update(max(0, min(done, total) - bar.pos))
+
+    try:
+        yield report
+        if bars:
+            bars[0].update(bars[0].length - bars[0].pos)
+    finally:
+        if bars:
+            bars[0].render_finish()

@@ -1,0 +1,94 @@
+"""What changed between two states of a run's context tree: a pure function of two ContextTrees.
+
+A diff is per context: contexts that appeared or disappeared (a restore can drop contexts), status
+changes (active -> exited / failed), and the context's own top-level keys added, changed
+(old -> new) or removed. Values are compared by their JSON form, so ``1`` and ``1.0`` or
+``True`` and ``1`` count as different, as they do when read back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from .projections.tree import ContextTree, ExecutionContext
+
+_encoder = msgspec.json.Encoder(order="sorted")
+
+
+class KeyChange(msgspec.Struct, frozen=True):
+    """One top-level key of a context's own data: ``old`` is None when added, ``new`` when removed."""
+
+    key: str
+    change: str
+    old: Any = None
+    new: Any = None
+
+
+class ContextDiff(msgspec.Struct, frozen=True):
+    """How one context differs: ``change`` is ``added``, ``removed``, ``status`` or ``data``."""
+
+    id: str
+    change: str
+    parent_id: str | None
+    isolation: str
+    is_parallel: bool
+    old_status: str | None
+    new_status: str | None
+    keys: list[KeyChange]
+
+
+class TreeDiff(msgspec.Struct, frozen=True):
+    """Every difference between tree ``a`` (at ``a_offset``) and tree ``b`` (at ``b_offset``)."""
+
+    run: str
+    a_offset: int
+    b_offset: int
+    old_current: str | None
+    new_current: str | None
+    contexts: list[ContextDiff]
+
+    @property
+    def empty(self) -> bool:
+        """Whether the two trees hold the same state."""
+        return not self.contexts and self.old_current == self.new_current
+
+
+def _same(x: Any, y: Any) -> bool:
+    return _encoder.encode(x) == _encoder.encode(y)
+
+
+def _keys(old: dict[str, Any], new: dict[str, Any]) -> list[KeyChange]:
+    changes = [
+        KeyChange(key, "added", new=value) if key not in old else KeyChange(key, "changed", old[key], value)
+        for key, value in new.items()
+        if key not in old or not _same(old[key], value)
+    ]
+    changes += [KeyChange(key, "removed", old=value) for key, value in old.items() if key not in new]
+    return changes
+
+
+def _context(
+    ctx: ExecutionContext, change: str, old: str | None, new: str | None, keys: list[KeyChange]
+) -> ContextDiff:
+    return ContextDiff(ctx.id, change, ctx.parent_id, ctx.isolation.value, ctx.is_parallel, old, new, keys)
+
+
+def diff_trees(a: ContextTree, b: ContextTree) -> TreeDiff:
+    """The changes that lead from tree ``a`` to tree ``b`` (of the same run), in ``b``'s order."""
+    contexts: list[ContextDiff] = []
+    for cid, new in b.contexts.items():
+        old = a.contexts.get(cid)
+        if old is None:
+            contexts.append(_context(new, "added", None, new.status, _keys({}, new.data)))
+            continue
+        keys = _keys(old.data, new.data)
+        if old.status != new.status:
+            contexts.append(_context(new, "status", old.status, new.status, keys))
+        elif keys:
+            contexts.append(_context(new, "data", old.status, new.status, keys))
+    for cid, old in a.contexts.items():
+        if cid not in b.contexts:
+            contexts.append(_context(old, "removed", old.status, None, _keys(old.data, {})))
+    return TreeDiff(b.run or a.run, a.offset, b.offset, a.current_id, b.current_id, contexts)
