@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
-import urllib.parse
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, BinaryIO
 
 import msgspec
-import sqlite_utils
 
 from .diff import TreeDiff, diff_trees
 from .errors import InvalidArgumentError, KeyMismatchError, UnknownContextError, UnknownKeyError
@@ -26,9 +23,8 @@ from .ledger.log import Ledger
 from .ledger.store import RunInfo
 from .ledger.transfer import ExportHeader, check_key, export_ledger, import_ledger, read_header
 from .ledger.verify import VerifyResult, verify_records
-from .projections.fold import fold
 from .projections.tree import ContextTree
-from .replay import choose_run, load_tree, resolve_until
+from .replay import PROGRESS_EVERY, Progress, choose_run, load_tree, replay, resolve_until
 
 __all__ = [
     "CheckpointInfo", "EventStream", "ExportHeader", "LedgerStats", "Progress", "RunInfo", "TreeDiff", "VerifyResult",
@@ -36,8 +32,6 @@ __all__ = [
     "tree_at", "verify",
 ]
 
-Progress = Callable[[int, int], None]
-PROGRESS_EVERY = 10_000
 GRAPH_FORMATS = ("mermaid", "dot")
 
 
@@ -160,15 +154,6 @@ def _filtered(
             yield record
 
 
-def _run_events(ledger: Ledger, run: str, offset: int | None) -> int:
-    """How many events of ``run`` lie at or before ``offset`` (an upper bound when unsure)."""
-    info = next(i for i in ledger.runs() if i.run == run)
-    if offset is None or offset >= info.last_offset:
-        return info.events
-    at = ledger.store.record_at(offset)
-    return at.seq if at is not None and at.run == run else info.events
-
-
 def _counting(progress: Progress, total: int) -> Callable[[int], None]:
     """A ``done`` callback (as ``verify_records`` takes) reporting ``(done, total)``."""
 
@@ -178,32 +163,11 @@ def _counting(progress: Progress, total: int) -> Callable[[int], None]:
     return report
 
 
-def _reporting(records: Iterable[Record], total: int, progress: Progress) -> Iterator[Record]:
-    for count, record in enumerate(records, start=1):
-        yield record
-        if count % PROGRESS_EVERY == 0:
-            progress(count, total)
-
-
 def tree_at(
     path: str, *, run: str | None = None, until: str | int | None = None, progress: Progress | None = None,
 ) -> ContextTree:
-    """The tree of a run at a checkpoint name or offset (the head when ``until`` is None).
-
-    The fold starts from the newest valid snapshot. With ``progress``, when no snapshot lies within
-    PROGRESS_EVERY events of the target, the run is folded from its start instead, reporting as
-    it goes (a long fold either way; this one can count).
-    """
-    with _open(path) as ledger:
-        chosen = choose_run(ledger, run)
-        offset = resolve_until(ledger, chosen, until)
-        if progress is None:
-            return load_tree(ledger, chosen, offset)
-        total = _run_events(ledger, chosen, offset)
-        newest = next(iter(ledger.store.snapshot_before(chosen, offset)), None)
-        if total - (newest.seq if newest is not None else 0) < PROGRESS_EVERY:
-            return load_tree(ledger, chosen, offset)
-        return fold(_reporting(ledger.records(chosen, until=offset), total, progress), run=chosen)
+    """The tree of a run at a checkpoint name or offset (the head when ``until`` is None)."""
+    return replay(path, run=run, until=until, progress=progress)
 
 
 def get_value(
@@ -379,15 +343,7 @@ def stats(path: str) -> LedgerStats:
         infos = ledger.runs()
         size = ledger.store.size_bytes()
         meta = ledger.meta
-        uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
-        db = sqlite_utils.Database(sqlite3.connect(uri, uri=True))
-        try:
-            kinds = {row["kind"]: row["n"] for row in db.query(
-                "SELECT kind, count(*) AS n FROM events GROUP BY kind ORDER BY n DESC, kind"
-            )}
-            snapshots = db["snapshots"].count
-        finally:
-            db.close()
+        kinds, snapshots = ledger.store.kind_counts(), ledger.store.snapshot_count()
     count = sum(info.events for info in infos)
     return LedgerStats(
         meta["ledger_id"], int(meta["schema_version"]), meta["hash_algorithm"], len(infos), count,

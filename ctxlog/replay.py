@@ -8,6 +8,7 @@ the run. Snapshots are a cache: a missing or mismatching one only costs time, ne
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
@@ -21,8 +22,9 @@ from .errors import (
 )
 from .ledger.chain import GENESIS
 from .ledger.codec import decode_event
-from .ledger.verify import checked
+from .ledger.events import Record
 from .ledger.log import Ledger
+from .ledger.verify import checked
 from .projections.fold import fold
 from .projections.tree import ContextTree
 
@@ -82,7 +84,27 @@ def resolve_until(ledger: Ledger, run: str, until: str | int | None) -> int | No
     return until
 
 
-def load_tree(ledger: Ledger, run: str, until: int | None = None, *, verify: bool = False) -> ContextTree:
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 10_000
+
+
+def _counted(records: Iterable[Record], total: int, progress: Progress) -> Iterator[Record]:
+    for count, record in enumerate(records, start=1):
+        yield record
+        if count % PROGRESS_EVERY == 0:
+            progress(count, total)
+
+
+def _events_to_fold(ledger: Ledger, run: str, after_seq: int, until: int | None) -> int:
+    """How many events of ``run`` follow ``after_seq`` up to ``until`` (an upper bound when unsure)."""
+    last = ledger.store.last_seq(run)
+    row = ledger.store.record_at(until) if until is not None else None
+    return (row.seq if row is not None and row.run == run else last) - after_seq
+
+
+def load_tree(
+    ledger: Ledger, run: str, until: int | None = None, *, verify: bool = False, progress: Progress | None = None,
+) -> ContextTree:
     """The tree of ``run`` after its last event at or before offset ``until`` (head when None).
 
     With ``verify`` every row folded (and every row of other runs between them) must link to its
@@ -100,29 +122,28 @@ def load_tree(ledger: Ledger, run: str, until: int | None = None, *, verify: boo
             continue
         after_seq, anchor = snapshot.seq, (snapshot.offset, snapshot.hash)
         break
-    if not verify:
-        return fold(ledger.store.scan_run(run, after_seq=after_seq, until=until), tree)
-    if ledger.keyed and ledger.chain.algorithm != "hmac-sha256":
-        raise KeyMismatchError(f"{ledger.store.location}: the ledger is keyed; give its key to verify")
-    return _fold_verified(ledger, run, tree, anchor, until)
-
-
-def _fold_verified(
-    ledger: Ledger, run: str, tree: ContextTree, anchor: tuple[int, str], until: int | None
-) -> ContextTree:
-    rows = checked(ledger.store.scan(after=anchor[0], until=until), ledger.chain, after=anchor[0], previous=anchor[1])
-    return fold((r for r in rows if r.run == run), tree)
+    if verify:
+        if ledger.keyed and ledger.chain.algorithm != "hmac-sha256":
+            raise KeyMismatchError(f"{ledger.store.location}: the ledger is keyed; give its key to verify")
+        rows = checked(ledger.store.scan(after=anchor[0], until=until), ledger.chain, after=anchor[0], previous=anchor[1])
+        records: Iterable[Record] = (r for r in rows if r.run == run)
+    else:
+        records = ledger.store.scan_run(run, after_seq=after_seq, until=until)
+    if progress is not None:
+        records = _counted(records, _events_to_fold(ledger, run, after_seq, until), progress)
+    return fold(records, tree)
 
 
 def replay(
     path: str, *, run: str | None = None, until: str | int | None = None, verify: bool = False,
-    key: bytes | str | None = None,
+    key: bytes | str | None = None, progress: Progress | None = None,
 ) -> ContextTree:
     """The context tree of a run at a checkpoint name or offset (the head when ``until`` is None).
 
     Opens the ledger read-only; ``run`` may be left out when the ledger holds one run. With
     ``verify`` the chain of the rows folded is checked as they stream (a keyed ledger needs ``key``).
+    ``progress(done, total)`` is called every PROGRESS_EVERY events folded.
     """
     with Ledger.open(path, readonly=True, create=False, key=key) as ledger:
         chosen = choose_run(ledger, run)
-        return load_tree(ledger, chosen, resolve_until(ledger, chosen, until), verify=verify)
+        return load_tree(ledger, chosen, resolve_until(ledger, chosen, until), verify=verify, progress=progress)

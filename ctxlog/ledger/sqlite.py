@@ -15,6 +15,7 @@ import urllib.parse
 from collections.abc import Iterator
 
 import msgspec
+import sqlite_utils
 
 from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from .events import Record
@@ -119,6 +120,7 @@ class SQLiteStore(Store):
             if not memory and not readonly:
                 self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+        self._db = sqlite_utils.Database(self._conn)
 
     def _execute(self, sql: str, params: tuple = ()) -> None:
         with translated(self.location):
@@ -294,6 +296,15 @@ class SQLiteStore(Store):
         finally:
             with contextlib.suppress(sqlite3.Error):
                 cursor.close()
+
+    def kind_counts(self) -> dict[str, int]:
+        with translated(self.location):
+            rows = self._db.query("SELECT kind, count(*) AS n FROM events GROUP BY kind ORDER BY n DESC, kind")
+            return {row["kind"]: row["n"] for row in rows}
+
+    def snapshot_count(self) -> int:
+        with translated(self.location):
+            return self._db["snapshots"].count
 
     def size_bytes(self) -> int:
         if self.location == ":memory:":

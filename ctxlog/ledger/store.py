@@ -131,6 +131,14 @@ class Store(abc.ABC):
         """Snapshots of ``run`` at or before ``offset`` (any when None), newest first."""
 
     @abc.abstractmethod
+    def kind_counts(self) -> dict[str, int]:
+        """Events by kind, most frequent first."""
+
+    @abc.abstractmethod
+    def snapshot_count(self) -> int:
+        """How many projection snapshots the cache holds."""
+
+    @abc.abstractmethod
     def size_bytes(self) -> int:
         """Bytes the ledger takes on disk (0 in memory)."""
 

@@ -137,6 +137,16 @@ class StoreConformance(abc.ABC):
         assert ready.changed_elsewhere() is False
         ready.rollback()
 
+    def test_kind_counts_most_frequent_first(self, ready: Store) -> None:
+        self._append(ready, make_records([("a", "set"), ("a", "checkpoint"), ("b", "set")]))
+        assert list(ready.kind_counts().items()) == [("set", 2), ("checkpoint", 1)]
+
+    def test_snapshot_count(self, ready: Store) -> None:
+        ready.begin()
+        ready.put_snapshot(Snapshot("a", 1, 1, "h", b"s"))
+        ready.commit()
+        assert ready.snapshot_count() == 1
+
     def test_record_at(self, ready: Store) -> None:
         rows = make_records([("a", "set"), ("a", "set")])
         self._append(ready, rows)
