@@ -6,6 +6,26 @@ a hash chain; the tree at any checkpoint or offset is a replay of that log.
 
 from __future__ import annotations
 
+from .audit import (
+    CheckpointInfo,
+    EventStream,
+    ExportHeader,
+    LedgerStats,
+    RunInfo,
+    VerifyResult,
+    checkpoints,
+    events,
+    export_events,
+    get_value,
+    graph,
+    head,
+    import_events,
+    runs,
+    stats,
+    tree_at,
+    verify,
+)
+from .diff import TreeDiff, diff_trees
 from .errors import (
     CheckpointError,
     ConcurrencyError,
@@ -39,6 +59,25 @@ from .values import MAX_DEPTH, MAX_VALUE_BYTES
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointInfo",
+    "EventStream",
+    "ExportHeader",
+    "LedgerStats",
+    "RunInfo",
+    "TreeDiff",
+    "VerifyResult",
+    "checkpoints",
+    "diff_trees",
+    "events",
+    "export_events",
+    "get_value",
+    "graph",
+    "head",
+    "import_events",
+    "runs",
+    "stats",
+    "tree_at",
+    "verify",
     "Branch",
     "current",
     "Checkpoint", "CheckpointError", "ConcurrencyError", "ContextError", "ContextManager",
