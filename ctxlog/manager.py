@@ -399,18 +399,21 @@ class ContextManager(StepsMixin):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator["ContextManager"]:
-        """Operations inside commit as one transaction: all or none, log and live tree together."""
+        """Operations inside commit as one transaction: all or none, log and live tree together.
+
+        Nothing is copied up front: when the block fails, the log is rolled back and the tree is
+        rebuilt from it (from the newest snapshot), which is what the log now says it was.
+        """
         with self._lock:
             self._check_open()
-            backup = self._tree.copy()
             try:
                 with self._ledger.transaction():
                     yield self
                     if self._poisoned:
                         raise LedgerError("an operation failed midway; the transaction was rolled back")
             except BaseException:
-                self._tree = backup
                 self._poisoned = False
+                self._tree = load_tree(self._ledger, self._run)
                 raise
 
     def reload(self) -> None:

@@ -125,8 +125,9 @@ def load_tree(
     if verify:
         if ledger.keyed and ledger.chain.algorithm != "hmac-sha256":
             raise KeyMismatchError(f"{ledger.store.location}: the ledger is keyed; give its key to verify")
-        rows = checked(ledger.store.scan(after=anchor[0], until=until), ledger.chain, after=anchor[0], previous=anchor[1])
-        records: Iterable[Record] = (r for r in rows if r.run == run)
+        records: Iterable[Record] = checked(
+            ledger.store.scan(after=anchor[0], until=until), ledger.chain, after=anchor[0], previous=anchor[1], run=run
+        )
     else:
         records = ledger.store.scan_run(run, after_seq=after_seq, until=until)
     if progress is not None:

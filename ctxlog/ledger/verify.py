@@ -7,6 +7,7 @@ hash must be the link of the previous hash and the row's canonical bytes.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
@@ -76,15 +77,22 @@ def verify_records(
     return VerifyResult(True, count, len(seqs), expected - 1, previous, chain.algorithm)
 
 
-def checked(records: Iterable[Record], chain: Chain, *, after: int = 0, previous: str = GENESIS) -> Iterator[Record]:
-    """Pass ``records`` (offsets ``after + 1`` on) through, raising IntegrityError at the first
-    that is missing or does not link to its predecessor, whose hash is ``previous``."""
-    prev, expected, digest = bytes.fromhex(previous), after + 1, chain.digest
+def checked(
+    records: Iterable[Record], chain: Chain, *, after: int = 0, previous: str = GENESIS, run: str | None = None,
+) -> Iterator[Record]:
+    """Pass ``records`` (offsets ``after + 1`` on; only those of ``run`` when given) through,
+    raising IntegrityError at the first that is missing or does not link to its predecessor,
+    whose hash is ``previous``."""
+    prev, expected = bytes.fromhex(previous), after + 1
+    digest, sha256 = chain.digest, hashlib.sha256
+    plain = chain.algorithm == "sha256"
     for r in records:
         if r.offset != expected:
             raise IntegrityError(f"offset {expected} is missing from the log", expected)
-        link = digest(prev, canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload))
+        row = canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload)
+        link = sha256(prev + row).digest() if plain else digest(prev, row)
         if link.hex() != r.hash:
             raise IntegrityError(f"offset {r.offset}: hash does not match the row and its predecessor", r.offset)
         prev, expected = link, expected + 1
-        yield r
+        if run is None or r.run == run:
+            yield r
