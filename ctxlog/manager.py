@@ -56,7 +56,7 @@ from .values import check_key, copy_value, encode_value
 T = TypeVar("T")
 ROOT = "root"
 MAX_ERROR_CHARS = 1000
-SNAPSHOT_GROWTH = 4
+SNAPSHOT_GROWTH = 8
 _AUTO_PREFIX = "auto-"
 _context_decoder = msgspec.json.Decoder(ExecutionContext)
 _encoder = msgspec.json.Encoder()

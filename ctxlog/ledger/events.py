@@ -103,7 +103,10 @@ AnyEvent = Union[
     Restored, Loaded,
 ]
 
-KINDS: tuple[str, ...] = tuple(cls.__struct_config__.tag for cls in AnyEvent.__args__)  # type: ignore[attr-defined]
+KIND_OF: dict[type, str] = {cls: cls.__struct_config__.tag for cls in AnyEvent.__args__}  # type: ignore[attr-defined]
+"""Event class -> its tag, the value of the ``kind`` column."""
+
+KINDS: tuple[str, ...] = tuple(KIND_OF.values())
 
 
 class Record(msgspec.Struct, frozen=True):

@@ -22,7 +22,7 @@ from ..errors import (
 )
 from .chain import GENESIS, Chain
 from .codec import canonical, encode_event
-from .events import Event, Record
+from .events import KIND_OF, Event, Record
 from .sqlite import SQLiteStore
 from .store import SCHEMA_VERSION, RunInfo, Snapshot, Store
 
@@ -59,6 +59,7 @@ class Ledger:
         self._check_meta(key)
         self._depth = 0
         self._fresh = False
+        self._head_raw = ("", b"")
         self._head: tuple[int, str] | None = None
         self._seqs: dict[str, int] = {}
         self._saved: list[tuple[tuple[int, str] | None, dict[str, int]]] = []
@@ -209,17 +210,21 @@ class Ledger:
                 "another writer appended to it; reload the run and retry"
             )
         offset, previous = self._head if self._head is not None else (0, GENESIS)
+        if self._head_raw[0] != previous:
+            self._head_raw = (previous, bytes.fromhex(previous))
         offset += 1
         seq += 1
         ts = time.time_ns()
         payload = encode_event(event)
-        kind = event.__struct_config__.tag  # type: ignore[attr-defined]
-        digest = self.chain.link(previous, canonical(offset, run, seq, ts, kind, context, cause, payload))
+        kind = KIND_OF[type(event)]
+        raw = self.chain.digest(self._head_raw[1], canonical(offset, run, seq, ts, kind, context, cause, payload))
+        digest = raw.hex()
         record = Record(offset, run, seq, ts, kind, context, cause, payload, digest)
         self._pending.append(record)
         if len(self._pending) >= 1024:
             self._flush()
         self._head = (offset, digest)
+        self._head_raw = (digest, raw)
         self._seqs[run] = seq
         return record
 

@@ -163,7 +163,7 @@ class ContextTree:
                 checkpoints=self.checkpoints, known_ids=sorted(self.known_ids),
             )
         )
-        return zlib.compress(data, 1) if compress else data
+        return zlib.compress(data, 6) if compress else data
 
     @classmethod
     def from_snapshot(cls, data: bytes) -> "ContextTree":
