@@ -27,7 +27,7 @@ from .projections.tree import ContextTree
 from .replay import PROGRESS_EVERY, Progress, choose_run, load_tree, replay, resolve_until
 
 __all__ = [
-    "CheckpointInfo", "EventStream", "ExportHeader", "LedgerStats", "Progress", "RunInfo", "TreeDiff", "VerifyResult",
+    "PROGRESS_EVERY", "CheckpointInfo", "EventStream", "ExportHeader", "LedgerStats", "Progress", "RunInfo", "TreeDiff", "VerifyResult",
     "checkpoints", "diff", "events", "export_events", "get_value", "graph", "head", "import_events", "runs", "stats",
     "tree_at", "verify",
 ]

@@ -70,6 +70,22 @@ class Checkpoint(msgspec.Struct, frozen=True):
     run: str
 
 
+def _safe_text(text: str) -> str:
+    """``text`` cut to MAX_ERROR_CHARS, with lone surrogates escaped so it can be stored."""
+    return text[:MAX_ERROR_CHARS].encode("utf-8", "backslashreplace").decode()
+
+
+def _closing(error: BaseException | None, *, switch: bool) -> Event:
+    """The event that closes a context: ``exited``, or ``failed`` with what was raised."""
+    if error is None:
+        return Exited(switch=switch)
+    try:
+        message = str(error)
+    except Exception as exc:
+        message = f"<str() of the exception raised {type(exc).__name__}>"
+    return Failed(error_type=_safe_text(type(error).__qualname__), message=_safe_text(message), switch=switch)
+
+
 class ContextManager(StepsMixin):
     """The context tree of one run, backed by an append-only ledger at ``path``.
 
@@ -258,24 +274,45 @@ class ContextManager(StepsMixin):
         self, ctx: ExecutionContext, merge: MergePolicy | None, error: BaseException | None = None,
         *, switch: bool = True,
     ) -> None:
-        """Close ``ctx`` (its active descendants first, so none is left stranded under a closed parent)."""
+        """Close ``ctx``, its active descendants first (deepest first), so none is left stranded."""
         parent = self._tree.contexts[ctx.parent_id] if ctx.parent_id is not None else None
         if parent is None:
             raise ContextStateError(f"cannot exit the root context {ctx.id!r}")
         if parent.status != "active":
             raise ContextStateError(f"parent {parent.id!r} of {ctx.id!r} is {parent.status}; switch_to a live context")
         with self._writing():
-            for child_id in ctx.children:
-                child = self._tree.contexts[child_id]
-                if child.status == "active":
-                    self._close(child, None, error, switch=False)
+            for open_child in self._active_descendants(ctx):
+                self._append(_closing(error, switch=False), open_child.id, open_child.created_offset)
             if merge is not None:
                 self._append(Merged(child=ctx.id, policy=merge.value), parent.id, ctx.created_offset)
-            event: Event = (
-                Exited(switch=switch) if error is None
-                else Failed(error_type=type(error).__qualname__, message=str(error)[:MAX_ERROR_CHARS], switch=switch)
-            )
-            self._append(event, ctx.id, ctx.created_offset)
+            self._append(_closing(error, switch=switch), ctx.id, ctx.created_offset)
+
+    def _active_descendants(self, ctx: ExecutionContext) -> list[ExecutionContext]:
+        """Active contexts below ``ctx``, children after their own children (iterative: any depth)."""
+        contexts, order, stack = self._tree.contexts, [], [ctx]
+        while stack:
+            for child_id in stack.pop().children:
+                child = contexts[child_id]
+                if child.status == "active":
+                    order.append(child)
+                    stack.append(child)
+        return order[::-1]
+
+    def _fail_context(self, cid: str, exc: BaseException, *, switch: bool = True) -> None:
+        """Record ``cid`` failed because of ``exc``, which keeps propagating: if even that cannot be
+        recorded, a note on ``exc`` says why (the caller's exception is never replaced)."""
+        with self._lock:
+            ctx = self._tree.contexts.get(cid)
+            if ctx is None or ctx.status != "active" or self._poisoned:
+                return
+            try:
+                self._close(ctx, None, exc, switch=switch)
+            except Exception as err:
+                exc.add_note(f"ctxlog could not record {cid!r} as failed: {type(err).__name__}: {err}")
+
+    def _exit_context(self, cid: str, policy: MergePolicy | None, *, switch: bool = True) -> None:
+        with self._lock:
+            self._close(self._live(cid), policy, switch=switch)
 
     # -- operations of the contract --------------------------------------------------------------
 

@@ -19,7 +19,7 @@ class Operation:
     tree back (from the log) or marks the caller's transaction as failed.
     """
 
-    __slots__ = ("_mgr", "_outer", "_own", "_seq")
+    __slots__ = ("_mgr", "_outer", "_own", "_seq", "_mark")
 
     def __init__(self, mgr: "ContextManager") -> None:
         self._mgr = mgr
@@ -36,6 +36,8 @@ class Operation:
             self._own = not mgr._ledger.in_transaction
             if self._own:
                 mgr._ledger.begin()
+            else:
+                self._mark = mgr._ledger.mark()
         except BaseException:
             mgr._lock.release()
             raise
@@ -62,11 +64,17 @@ class Operation:
             mgr._lock.release()
 
     def _undo(self) -> None:
+        """Take back what a failed operation appended, in the log and in the live tree.
+
+        Inside the caller's transaction the operation's rows are dropped from the ledger's buffer;
+        only when they already reached the store is the whole transaction marked as failed.
+        """
         mgr = self._mgr
         if self._own and mgr._ledger.in_transaction:
             mgr._ledger.rollback()
-        if mgr._tree.seq != self._seq:
-            if self._own:
-                mgr._tree = load_tree(mgr._ledger, mgr._run)
-            else:
-                mgr._poisoned = True
+        if mgr._tree.seq == self._seq:
+            return
+        if self._own or mgr._ledger.undo(self._mark):
+            mgr._tree = load_tree(mgr._ledger, mgr._run)
+        else:
+            mgr._poisoned = True

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .arguments import enum_arg, name_arg
-from .errors import ContextStateError, InvalidArgumentError
+from .errors import ContextStateError, CtxlogError, InvalidArgumentError
 from .policies import IsolationLevel, MergePolicy
 
 if TYPE_CHECKING:
@@ -84,11 +84,10 @@ class Branch:
             yield cid
         except BaseException as exc:
             self._stack.pop()
-            _record_failure(self.manager, cid, exc)
+            self.manager._fail_context(cid, exc, switch=False)
             raise
         self._stack.pop()
-        with self.manager._lock:
-            self.manager._close(self.manager._live(cid), policy, switch=False)
+        self.manager._exit_context(cid, policy, switch=False)
 
     def parallel(
         self, branches: Branches[T], merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
@@ -119,10 +118,10 @@ class Branch:
             yield cid
         except BaseException as exc:
             self._stack.pop()
-            await asyncio.to_thread(_record_failure, self.manager, cid, exc)
+            await asyncio.to_thread(self.manager._fail_context, cid, exc, switch=False)
             raise
         self._stack.pop()
-        await asyncio.to_thread(_close_live, self.manager, cid, policy)
+        await asyncio.to_thread(self.manager._exit_context, cid, policy, switch=False)
 
     async def aparallel(
         self, branches: Branches[Awaitable[T]], merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
@@ -136,23 +135,6 @@ class Branch:
 
     def __repr__(self) -> str:
         return f"Branch(id={self.id!r}, current_id={self.current_id!r})"
-
-
-def _record_failure(mgr: ContextManager, cid: str, exc: BaseException) -> None:
-    """Close ``cid`` as failed (parent stays as it is); a note on ``exc`` if even that fails."""
-    with mgr._lock:
-        ctx = mgr._tree.contexts.get(cid)
-        if ctx is None or ctx.status != "active" or mgr._poisoned:
-            return
-        try:
-            mgr._close(ctx, None, exc, switch=False)
-        except Exception as err:
-            exc.add_note(f"ctxlog could not record {cid!r} as failed: {err}")
-
-
-def _close_live(mgr: ContextManager, cid: str, policy: MergePolicy | None) -> None:
-    with mgr._lock:
-        mgr._close(mgr._live(cid), policy, switch=False)
 
 
 def _branch_name(fn: object, index: int) -> str:
@@ -192,15 +174,23 @@ def _plan(
 def _finish(
     mgr: ContextManager, handles: list[Branch], outcomes: list[tuple[bool, Any]], policy: MergePolicy | None,
 ) -> None:
-    """Merge the branches that succeeded into their parent in branch order and close them; raise the failures."""
+    """Merge the branches that succeeded into their parent in branch order and close them; raise the failures.
+
+    A branch whose context vanished meanwhile (a restore from another thread) counts as failed.
+    """
     failures: list[BaseException] = []
     with mgr._lock:
         for handle, (ok, value) in zip(handles, outcomes):
-            ctx = mgr._tree.contexts[handle.id]
-            if ok and ctx.status == "active":
-                mgr._close(ctx, policy, switch=False)
+            ctx = mgr._tree.contexts.get(handle.id)
+            if ctx is None:
+                failures.append(ContextStateError(f"branch {handle.id!r} is gone from the tree (restored away?)"))
+            elif ok and ctx.status == "active":
+                try:
+                    mgr._close(ctx, policy, switch=False)
+                except CtxlogError as exc:
+                    failures.append(exc)
             elif not ok:
-                _record_failure(mgr, handle.id, value)
+                mgr._fail_context(handle.id, value, switch=False)
                 failures.append(value)
     if failures:
         group = ExceptionGroup if all(isinstance(f, Exception) for f in failures) else BaseExceptionGroup
@@ -226,7 +216,7 @@ def run_parallel(
         try:
             return True, fn(handle)
         except BaseException as exc:
-            _record_failure(mgr, handle.id, exc)
+            mgr._fail_context(handle.id, exc, switch=False)
             return False, exc
         finally:
             _CURRENT.reset(token)
@@ -248,15 +238,21 @@ async def run_aparallel(
 
     async def run(fn: Callable[[Branch], Awaitable[T]], handle: Branch) -> tuple[bool, Any]:
         _CURRENT.set(handle)
-        async with gate:
-            try:
+        try:
+            async with gate:
                 return True, await fn(handle)
-            except BaseException as exc:
-                await asyncio.to_thread(_record_failure, mgr, handle.id, exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                return False, exc
+        except BaseException as exc:
+            await asyncio.to_thread(mgr._fail_context, handle.id, exc, switch=False)
+            return False, exc
 
-    outcomes = list(await asyncio.gather(*(run(fn, h) for fn, h in zip(funcs, handles))))
+    tasks = [asyncio.ensure_future(run(fn, h)) for fn, h in zip(funcs, handles)]
+    try:
+        outcomes = list(await asyncio.gather(*tasks))
+    except asyncio.CancelledError:
+        settled = await asyncio.gather(*tasks, return_exceptions=True)
+        outcomes = [o if isinstance(o, tuple) else (False, o) for o in settled]
+        with contextlib.suppress(BaseExceptionGroup):
+            _finish(mgr, handles, outcomes, policy)
+        raise
     await asyncio.to_thread(_finish, mgr, handles, outcomes, policy)
     return _results(names, branches, outcomes)

@@ -13,12 +13,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
 from .arguments import enum_arg
-from .errors import CtxlogError
 from .parallel import Branches, run_aparallel, run_parallel
 from .policies import IsolationLevel, MergePolicy
 
 if TYPE_CHECKING:
-    from .projections.tree import ContextTree, ExecutionContext
+    from .projections.tree import ContextTree
 
 T = TypeVar("T")
 
@@ -30,8 +29,8 @@ class StepsMixin:
     _tree: ContextTree
     _poisoned: bool
     enter_step: Callable[..., str]
-    _close: Callable[..., None]
-    _live: Callable[[object], ExecutionContext]
+    _fail_context: Callable[..., None]
+    _exit_context: Callable[..., None]
 
     @contextlib.contextmanager
     def step(
@@ -44,9 +43,9 @@ class StepsMixin:
         try:
             yield cid
         except BaseException as exc:
-            self._fail_step(cid, exc)
+            self._fail_context(cid, exc)
             raise
-        self._exit_step_at(cid, policy)
+        self._exit_context(cid, policy)
 
     def parallel(
         self, branches: Branches[T], merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
@@ -79,19 +78,6 @@ class StepsMixin:
         try:
             yield cid
         except BaseException as exc:
-            await asyncio.to_thread(self._fail_step, cid, exc)
+            await asyncio.to_thread(self._fail_context, cid, exc)
             raise
-        await asyncio.to_thread(self._exit_step_at, cid, policy)
-
-    def _fail_step(self, cid: str, exc: BaseException) -> None:
-        with self._lock:
-            ctx = self._tree.contexts.get(cid)
-            if ctx is not None and ctx.status == "active" and not self._poisoned:
-                try:
-                    self._close(ctx, None, exc)
-                except CtxlogError as err:
-                    exc.add_note(f"ctxlog could not record step {cid!r} as failed: {err}")
-
-    def _exit_step_at(self, cid: str, policy: MergePolicy | None) -> None:
-        with self._lock:
-            self._close(self._live(cid), policy)
+        await asyncio.to_thread(self._exit_context, cid, policy)

@@ -12,6 +12,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from ..errors import (
     ConcurrencyError,
@@ -44,6 +45,7 @@ class Ledger:
 
     def __init__(self, store: Store, *, key: bytes | str | None = None, create: bool = True) -> None:
         self._pending: list[Record] = []
+        self._writes = 0
         self.store = store
         if isinstance(key, str):
             key = key.encode()
@@ -132,7 +134,21 @@ class Ledger:
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
+        self._writes += 1
         self._store.insert(pending)
+
+    def mark(self) -> tuple[Any, ...]:
+        """Where the open transaction stands, for :meth:`undo`."""
+        return (len(self._pending), self._writes, self._head, self._head_raw, dict(self._seqs))
+
+    def undo(self, mark: tuple[Any, ...]) -> bool:
+        """Drop the rows appended since ``mark``; False when some already reached the store."""
+        count, writes, head, head_raw, seqs = mark
+        if writes != self._writes:
+            return False
+        del self._pending[count:]
+        self._head, self._head_raw, self._seqs = head, head_raw, seqs
+        return True
 
     @property
     def in_transaction(self) -> bool:
@@ -230,7 +246,8 @@ class Ledger:
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
         """Cache a projection state (inside the caller's transaction)."""
-        self.store.put_snapshot(snapshot)
+        self._writes += 1
+        self._store.put_snapshot(snapshot)
 
     # -- reading -------------------------------------------------------------------------------
 
