@@ -91,9 +91,10 @@ class ContextManager(StepsMixin):
 
     ``run`` names the run (a new unique id when None); reopening an existing run resumes it where
     it stood. ``checkpoint_interval=N`` takes a checkpoint ``auto-<offset>`` every N events;
-    ``key`` makes the chain HMAC-SHA256. ``synchronous`` is SQLite's durability setting. A
-    projection snapshot is cached at every checkpoint and every ``snapshot_interval`` events, so
-    reopening a run or replaying it to any point folds at most that many events.
+    ``key`` makes the chain HMAC-SHA256. ``synchronous`` is SQLite's durability setting.
+    Checkpoints and every ``snapshot_interval`` events are candidates for a projection snapshot,
+    written once the log has outgrown the last one (see ``_snapshot``), so reopening a run or
+    replaying it folds a tail bounded by the tree's size rather than the log's length.
     """
 
     def __init__(
@@ -181,7 +182,7 @@ class ContextManager(StepsMixin):
         return record
 
     def _after_operation(self, seq_before: int) -> None:
-        """Automatic checkpoint every ``checkpoint_interval`` events, snapshot every ``snapshot_interval``."""
+        """Automatic checkpoint every ``checkpoint_interval`` events; a snapshot candidate every ``snapshot_interval``."""
         n, seq = self._interval, self._tree.seq
         if n and seq // n != seq_before // n:
             self._checkpoint(f"{_AUTO_PREFIX}{self._tree.offset + 1}", auto=True)
@@ -205,7 +206,8 @@ class ContextManager(StepsMixin):
         if self._since_snapshot < SNAPSHOT_GROWTH * self._snapshot_size:
             return
         state = self._tree.snapshot_bytes(compress=True)
-        self._ledger.put_snapshot(Snapshot(self._run, record.seq, record.offset, record.hash, state))
+        tag = self._ledger.chain.snapshot_tag(record.hash, state)
+        self._ledger.put_snapshot(Snapshot(self._run, record.seq, record.offset, tag, state))
         self._since_snapshot, self._snapshot_size = 0, len(state)
 
     def _current(self) -> ExecutionContext:

@@ -114,7 +114,9 @@ def load_tree(
     tree, after_seq, anchor = ContextTree(run), 0, (0, GENESIS)
     for snapshot in ledger.store.snapshot_before(run, until):
         row = ledger.store.record_at(snapshot.offset)
-        if row is None or row.run != run or row.hash != snapshot.hash or row.seq != snapshot.seq:
+        if row is None or row.run != run or row.seq != snapshot.seq:
+            continue
+        if ledger.chain.snapshot_tag(row.hash, snapshot.state) != snapshot.hash:
             continue
         try:
             tree = ContextTree.from_snapshot(snapshot.state)

@@ -141,3 +141,43 @@ def test_snapshots_are_compressed(ledger_path: str) -> None:
     with sqlite3.connect(ledger_path) as conn:
         (size,) = conn.execute("SELECT length(state) FROM snapshots").fetchone()
     assert size < 3_000
+
+
+def test_edited_snapshot_state_is_not_believed(ledger_path: str) -> None:
+    import zlib
+
+    with ContextManager(ledger_path, run="r", key=b"k") as mgr:
+        mgr.set("balance", 100)
+        mgr.checkpoint("cp")
+    with sqlite3.connect(ledger_path) as conn:
+        (state,) = conn.execute("SELECT state FROM snapshots").fetchone()
+        forged = zlib.compress(zlib.decompress(state).replace(b'"balance":100', b'"balance":1000000'))
+        conn.execute("UPDATE snapshots SET state = ?", (forged,))
+    assert replay(ledger_path, key=b"k").get("balance") == 100
+    assert replay(ledger_path, until="cp", key=b"k").get("balance") == 100
+    with ContextManager(ledger_path, run="r", key=b"k") as again:
+        assert again.get("balance") == 100
+
+
+def test_snapshot_is_used_when_intact(ledger_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    module = importlib.import_module("ctxlog.replay")
+    with ContextManager(ledger_path, run="r") as mgr:
+        for i in range(30):
+            mgr.set("v", i)
+        mgr.checkpoint("cp")
+        mgr.set("v", 30)
+    folded: list[int] = []
+    real_fold = module.fold
+
+    def counting_fold(records, tree):  # type: ignore[no-untyped-def]
+        records = list(records)
+        folded.append(len(records))
+        return real_fold(records, tree)
+
+    monkeypatch.setattr(module, "fold", counting_fold)
+    assert replay(ledger_path).get("v") == 30 and folded == [1]
+    with sqlite3.connect(ledger_path) as conn:
+        conn.execute("UPDATE snapshots SET hash = 'tampered'")
+    assert replay(ledger_path).get("v") == 30 and folded == [1, 33]

@@ -34,6 +34,12 @@ class Chain:
             return _sha256(previous + row).digest()
         return hmac.digest(self._key, previous + row, "sha256")
 
+    def snapshot_tag(self, row_hash: str, state: bytes) -> str:
+        """What binds a cached projection state to the row it follows: a link of the row's hash
+        and the state, so a snapshot edited in the file no longer matches (without the key of a
+        keyed ledger, no one can make it match)."""
+        return self.digest(bytes.fromhex(row_hash), b"ctxlog snapshot\n" + state).hex()
+
     def key_check(self, ledger_id: str) -> str:
         """A tag stored in the meta table that tells a right key from a wrong one at open."""
         assert self._key is not None

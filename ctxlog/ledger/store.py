@@ -31,7 +31,8 @@ class RunInfo(msgspec.Struct, frozen=True):
 
 
 class Snapshot(msgspec.Struct, frozen=True):
-    """A cached projection state of ``run`` after the event at ``offset`` (whose hash it claims)."""
+    """A cached projection state of ``run`` after the event at ``offset``; ``hash`` is its tag,
+    a chain link of that event's hash and the state (see ``Chain.snapshot_tag``)."""
 
     run: str
     seq: int
