@@ -122,7 +122,7 @@ def load_tree(
             tree = ContextTree.from_snapshot(snapshot.state)
         except (msgspec.DecodeError, msgspec.ValidationError, zlib.error, CtxlogError):
             continue
-        after_seq, anchor = snapshot.seq, (snapshot.offset, snapshot.hash)
+        after_seq, anchor = snapshot.seq, (row.offset, row.hash)
         break
     if verify:
         if ledger.keyed and ledger.chain.algorithm != "hmac-sha256":

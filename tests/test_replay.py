@@ -181,3 +181,12 @@ def test_snapshot_is_used_when_intact(ledger_path: str, monkeypatch: pytest.Monk
     with sqlite3.connect(ledger_path) as conn:
         conn.execute("UPDATE snapshots SET hash = 'tampered'")
     assert replay(ledger_path).get("v") == 30 and folded == [1, 33]
+
+
+def test_verified_replay_starts_from_a_snapshot_and_checks_the_rest(ledger_path: str) -> None:
+    with ContextManager(ledger_path, run="r") as mgr:
+        mgr.set("v", 1)
+        mgr.checkpoint("cp")
+        mgr.set("v", 2)
+    assert replay(ledger_path, verify=True).get("v") == 2
+    assert replay(ledger_path, until="cp", verify=True).get("v") == 1
