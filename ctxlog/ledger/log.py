@@ -52,10 +52,9 @@ class Ledger:
         self.chain = Chain(key)
         meta = store.get_meta()
         if not meta:
-            if not create or store.readonly or not store.is_blank():
+            if not create or store.readonly:
                 raise NotALedgerError(f"{store.location}: not a ctxlog ledger (no ctxlog meta table)")
-            meta = self._new_meta()
-            store.create_schema(meta)
+            store.create_schema(self._new_meta())
             meta = store.get_meta()
         self.meta = meta
         self._check_meta(key)

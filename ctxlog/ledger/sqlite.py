@@ -12,7 +12,7 @@ import os
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import msgspec
 import sqlite_utils
@@ -22,7 +22,7 @@ from .events import Record
 from .store import RunInfo, Snapshot, Store
 
 BUSY_TIMEOUT_MS = 10_000
-LOCK_RETRIES = 20
+LOCK_RETRIES = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -92,6 +92,19 @@ def _translate(location: str, exc: Exception) -> Exception:
     return StorageError(f"{location}: SQLite failed: {text}")
 
 
+def _retry_locked(statement: Callable[[], object]) -> None:
+    """Run ``statement``, trying again a few times while another connection holds the lock
+    (each try already waits up to ``busy_timeout``)."""
+    for attempt in range(LOCK_RETRIES):
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == LOCK_RETRIES - 1:
+                raise
+            time.sleep(0.005 * (attempt + 1))
+
+
 class SQLiteStore(Store):
     """A ledger in one SQLite file, or in memory when ``path`` is ``":memory:"``."""
 
@@ -115,12 +128,16 @@ class SQLiteStore(Store):
                 self._conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             else:
                 self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            if not memory and not readonly:
-                self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-        self._db = sqlite_utils.Database(self._conn)
+            try:
+                self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                if not memory and not readonly:
+                    _retry_locked(lambda: self._conn.execute("PRAGMA journal_mode = WAL"))
+                self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+            except BaseException:
+                self._conn.close()
+                raise
+        self._db = sqlite_utils.Database(self._conn, recursive_triggers=False)
 
     def _execute(self, sql: str, params: tuple = ()) -> None:
         with translated(self.location):
@@ -140,37 +157,30 @@ class SQLiteStore(Store):
             return {}
         return dict(self._all("SELECT key, value FROM meta"))
 
-    def is_blank(self) -> bool:
-        return self._one("SELECT count(*) FROM sqlite_master") == (0,)
-
     def create_schema(self, meta: dict[str, str]) -> None:
         if self.readonly:
             raise ReadOnlyError(f"{self.location}: opened read-only, cannot create a ledger")
         with translated(self.location):
             self._begin_immediate()
             try:
+                tables = {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                if "meta" in tables:
+                    self._conn.execute("ROLLBACK")
+                    return
+                if tables:
+                    raise NotALedgerError(f"{self.location}: not a ctxlog ledger (it holds other tables)")
                 for statement in SCHEMA.split(";\n"):
                     if statement.strip():
                         self._conn.execute(statement)
-                self._conn.executemany(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", sorted(meta.items())
-                )
+                self._conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
 
     def _begin_immediate(self) -> None:
-        for attempt in range(LOCK_RETRIES):
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if attempt == LOCK_RETRIES - 1:
-                    raise
-                time.sleep(0.005 * (attempt + 1))
+        _retry_locked(lambda: self._conn.execute("BEGIN IMMEDIATE"))
 
     def begin(self) -> None:
         if self.readonly:

@@ -52,12 +52,12 @@ class Store(abc.ABC):
         """The meta table as a dict (empty for a store without a ctxlog schema)."""
 
     @abc.abstractmethod
-    def is_blank(self) -> bool:
-        """Whether the database holds no tables at all (a new file, safe to create a ledger in)."""
-
-    @abc.abstractmethod
     def create_schema(self, meta: dict[str, str]) -> None:
-        """Create tables, indexes and append-only triggers, and store ``meta``; in one transaction."""
+        """Create tables, indexes and append-only triggers, and store ``meta``; in one transaction.
+
+        Under the write lock: a ledger that another opener created meanwhile is left as it is; a
+        database holding other tables is a NotALedgerError.
+        """
 
     @abc.abstractmethod
     def begin(self) -> None:

@@ -66,12 +66,14 @@ class StoreConformance(abc.ABC):
         store.insert(records)
         store.commit()
 
-    def test_new_store_is_blank_without_meta(self, store: Store) -> None:
-        assert store.is_blank()
+    def test_new_store_has_no_meta(self, store: Store) -> None:
         assert store.get_meta() == {}
 
     def test_create_schema_stores_meta(self, ready: Store) -> None:
-        assert not ready.is_blank()
+        assert ready.get_meta() == META
+
+    def test_create_schema_twice_keeps_the_first_meta(self, ready: Store) -> None:
+        ready.create_schema({**META, "ledger_id": "other"})
         assert ready.get_meta() == META
 
     def test_empty_log_has_no_head(self, ready: Store) -> None:

@@ -75,3 +75,25 @@ def test_threads_sharing_one_manager(tmp_path: Path) -> None:
     assert verify(path).events == 1 + 8 + 8 * OPS * 2
     for n, branch in enumerate(branches):
         assert live.get("v4", branch) == [n, OPS - 1]
+
+
+def test_many_threads_opening_new_files_at_once(tmp_path: Path) -> None:
+    from ctxlog.ledger.log import Ledger
+
+    errors: list[BaseException] = []
+
+    def opener() -> None:
+        for n in range(40):
+            try:
+                Ledger.open(str(tmp_path / f"new-{n}.db")).close()
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    ids = {Ledger.open(str(tmp_path / f"new-{n}.db")).meta["ledger_id"] for n in range(40)}
+    assert len(ids) == 40
