@@ -17,14 +17,13 @@ import msgspec
 from .diff import TreeDiff, diff_trees
 from .errors import InvalidArgumentError, KeyMismatchError, UnknownContextError, UnknownKeyError
 from .ledger.chain import GENESIS
-from .ledger.codec import decode_event
 from .ledger.events import KINDS, Record
 from .ledger.log import Ledger
 from .ledger.store import RunInfo
 from .ledger.transfer import ExportHeader, check_key, export_ledger, import_ledger, read_header
 from .ledger.verify import VerifyResult, verify_records
 from .projections.tree import ContextTree
-from .replay import PROGRESS_EVERY, Progress, choose_run, load_tree, replay, resolve_until
+from .replay import PROGRESS_EVERY, Progress, checkpoint_events, choose_run, load_tree, replay, resolve_until
 
 __all__ = [
     "PROGRESS_EVERY", "CheckpointInfo", "EventStream", "ExportHeader", "LedgerStats", "Progress", "RunInfo", "TreeDiff", "VerifyResult",
@@ -75,11 +74,10 @@ def checkpoints(path: str, *, run: str | None = None) -> list[CheckpointInfo]:
     """The checkpoints of a run, in order, automatic ones included."""
     with _open(path) as ledger:
         chosen = choose_run(ledger, run)
-        infos = []
-        for r in ledger.store.checkpoint_rows(chosen):
-            event = decode_event(r.payload)
-            infos.append(CheckpointInfo(event.name, r.offset, r.seq, r.ts, r.context, event.auto))  # type: ignore[union-attr]
-        return infos
+        return [
+            CheckpointInfo(event.name, r.offset, r.seq, r.ts, r.context, event.auto)
+            for r, event in checkpoint_events(ledger, chosen)
+        ]
 
 
 class EventStream:
@@ -137,8 +135,8 @@ def events(
     try:
         chosen = choose_run(ledger, run)
         offset = resolve_until(ledger, chosen, until)
-        if context is not None and not any(r.context == context for r in ledger.records(chosen)):
-            raise UnknownContextError(f"no context {context!r} in run {chosen!r}: no event acted on it")
+        if context is not None and context not in load_tree(ledger, chosen).known_ids:
+            raise UnknownContextError(f"no context {context!r} in run {chosen!r}")
         records = ledger.records(chosen, after=since or 0, until=offset)
     except BaseException:
         ledger.close()

@@ -408,7 +408,9 @@ class ContextManager(StepsMixin):
         with self._writing():
             if self._tree.seq == 0:
                 raise UnknownCheckpointError(f"run {self._run!r} has no events to restore")
-            offset = resolve_until(self._ledger, self._run, checkpoint)
+            offset = self._tree.checkpoints.get(checkpoint) if isinstance(checkpoint, str) else None
+            if offset is None:
+                offset = resolve_until(self._ledger, self._run, checkpoint)
             assert offset is not None
             target = load_tree(self._ledger, self._run, offset)
             name = checkpoint if isinstance(checkpoint, str) and checkpoint in self._tree.checkpoints else None

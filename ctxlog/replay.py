@@ -22,7 +22,7 @@ from .errors import (
 )
 from .ledger.chain import GENESIS
 from .ledger.codec import decode_event
-from .ledger.events import Record
+from .ledger.events import CheckpointTaken, Record
 from .ledger.log import Ledger
 from .ledger.verify import checked
 from .projections.fold import fold
@@ -48,32 +48,39 @@ def _listing(runs: list[str]) -> str:
     return shown + (f" … ({len(runs)} in all)" if len(runs) > 10 else "") if runs else "(none)"
 
 
-def checkpoint_offsets(ledger: Ledger, run: str) -> dict[str, int]:
-    """Every checkpoint of ``run``: name -> offset, in order."""
-    offsets = {}
+def checkpoint_events(ledger: Ledger, run: str) -> Iterator[tuple[Record, CheckpointTaken]]:
+    """The checkpoint rows of ``run`` with their decoded events; a damaged one is an IntegrityError."""
     for r in ledger.store.checkpoint_rows(run):
         try:
-            offsets[decode_event(r.payload).name] = r.offset  # type: ignore[union-attr]
-        except (msgspec.DecodeError, msgspec.ValidationError, AttributeError) as exc:
+            event = decode_event(r.payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise IntegrityError(f"offset {r.offset}: checkpoint payload is damaged ({exc}); run ctxlog verify", r.offset) from exc
-    return offsets
+        if not isinstance(event, CheckpointTaken):
+            raise IntegrityError(f"offset {r.offset}: a checkpoint row holds a {type(event).__name__}", r.offset)
+        yield r, event
+
+
+def checkpoint_offsets(ledger: Ledger, run: str) -> dict[str, int]:
+    """Every checkpoint of ``run``: name -> offset, in order."""
+    return {event.name: r.offset for r, event in checkpoint_events(ledger, run)}
 
 
 def resolve_until(ledger: Ledger, run: str, until: str | int | None) -> int | None:
     """The offset a checkpoint name or offset stands for in ``run`` (None for the head).
 
-    A str names a checkpoint; if no checkpoint has that name and it is all digits, it is an offset.
+    A str names a checkpoint; if no checkpoint has that name and it is ASCII digits, it is an offset.
     """
     if until is None:
         return None
     if isinstance(until, str):
-        offsets = checkpoint_offsets(ledger, run)
-        if until in offsets:
-            return offsets[until]
-        if not until.strip().isdigit():
-            known = ", ".join(offsets) or "(none)"
+        offset = ledger.store.checkpoint_offset(run, until)
+        if offset is not None:
+            return offset
+        text = until.strip()
+        if not (text.isascii() and text.isdigit()):
+            known = ", ".join(checkpoint_offsets(ledger, run)) or "(none)"
             raise UnknownCheckpointError(f"no checkpoint {until!r} in run {run!r}; checkpoints: {known}")
-        until = int(until)
+        until = int(text)
     if isinstance(until, bool) or not isinstance(until, int):
         raise InvalidArgumentError(f"until must be a checkpoint name or an offset, not {until!r}")
     first = next(iter(ledger.store.scan_run(run)), None)

@@ -190,3 +190,32 @@ def test_verified_replay_starts_from_a_snapshot_and_checks_the_rest(ledger_path:
         mgr.set("v", 2)
     assert replay(ledger_path, verify=True).get("v") == 2
     assert replay(ledger_path, until="cp", verify=True).get("v") == 1
+
+
+@pytest.mark.parametrize("until", ["²", "١", " 3x"])
+def test_non_ascii_digits_are_not_offsets(two_checkpoints: str, until: str) -> None:
+    with pytest.raises(UnknownCheckpointError, match="one, two"):
+        replay(two_checkpoints, until=until)
+
+
+def test_damaged_checkpoint_payload_is_an_integrity_error(two_checkpoints: str) -> None:
+    from ctxlog import IntegrityError, checkpoints
+
+    with sqlite3.connect(two_checkpoints) as conn:
+        conn.execute("DROP TRIGGER events_no_update")
+        conn.execute("UPDATE events SET payload = '{\"kind\":\"checkpoint\",\"na' WHERE kind = 'checkpoint'")
+    with pytest.raises(IntegrityError, match="offset 3"):
+        checkpoints(two_checkpoints)
+    with pytest.raises(IntegrityError):
+        replay(two_checkpoints, until="4x")
+
+
+def test_verified_replay_names_a_malformed_row(two_checkpoints: str) -> None:
+    from ctxlog import IntegrityError
+
+    with sqlite3.connect(two_checkpoints) as conn:
+        conn.execute("DROP TRIGGER events_no_update")
+        conn.execute("UPDATE events SET payload = x'00' WHERE \"offset\" = 2")
+        conn.execute("DELETE FROM snapshots")
+    with pytest.raises(IntegrityError, match="offset 2"):
+        replay(two_checkpoints, verify=True)

@@ -260,15 +260,10 @@ class Ledger:
         return self.store.run_names()
 
     def records(self, run: str | None = None, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
-        """Rows in offset order (of one run, or of all), streamed."""
+        """Rows in offset order (of one run, or of all) with ``after < offset <= until``, streamed."""
         if run is None:
             return self.store.scan(after=after, until=until)
-        return self.store.scan_run(run, until=until) if after == 0 else self._run_after(run, after, until)
-
-    def _run_after(self, run: str, after: int, until: int | None) -> Iterator[Record]:
-        for record in self.store.scan_run(run, until=until):
-            if record.offset > after:
-                yield record
+        return self.store.scan_run(run, after=after, until=until)
 
     def close(self) -> None:
         """Close the store; an open transaction is rolled back."""

@@ -23,6 +23,7 @@ from .store import RunInfo, Snapshot, Store
 
 BUSY_TIMEOUT_MS = 10_000
 LOCK_RETRIES = 3
+_NO_BOUND = 2**62
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -90,6 +91,11 @@ def _translate(location: str, exc: Exception) -> Exception:
         if "decode" in text or "corrupt" in text:
             return StorageError(f"{location}: the file is damaged ({text}); restore it from a backup")
     return StorageError(f"{location}: SQLite failed: {text}")
+
+
+def _clamp(offset: int | None) -> int:
+    """An offset bound SQLite can take (it refuses ints beyond 64 bits); None is no bound."""
+    return _NO_BOUND if offset is None else max(-_NO_BOUND, min(offset, _NO_BOUND))
 
 
 def _retry_locked(statement: Callable[[], object]) -> None:
@@ -243,17 +249,18 @@ class SQLiteStore(Store):
                 cursor.close()
 
     def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
-        limit = until if until is not None else 2**62
         return self._stream(
             f'SELECT {_COLUMNS} FROM events WHERE "offset" > ? AND "offset" <= ? ORDER BY "offset"',
-            (after, limit),
+            (_clamp(after), _clamp(until)),
         )
 
-    def scan_run(self, run: str, *, after_seq: int = 0, until: int | None = None) -> Iterator[Record]:
-        limit = until if until is not None else 2**62
+    def scan_run(
+        self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None
+    ) -> Iterator[Record]:
         return self._stream(
-            f'SELECT {_COLUMNS} FROM events WHERE run = ? AND seq > ? AND "offset" <= ? ORDER BY seq',
-            (run, after_seq, limit),
+            f'SELECT {_COLUMNS} FROM events WHERE run = ? AND seq > ? AND "offset" > ? AND "offset" <= ? '
+            "ORDER BY seq",
+            (run, _clamp(after_seq), _clamp(after), _clamp(until)),
         )
 
     def record_at(self, offset: int) -> Record | None:
@@ -281,6 +288,14 @@ class SQLiteStore(Store):
             (run,),
         )
         return [Record(*row) for row in rows]
+
+    def checkpoint_offset(self, run: str, name: str) -> int | None:
+        row = self._one(
+            "SELECT \"offset\" FROM events WHERE run = ? AND kind = 'checkpoint' "
+            "AND json_valid(payload) AND json_extract(payload, '$.name') = ? ORDER BY \"offset\" LIMIT 1",
+            (run, name),
+        )
+        return row[0] if row else None
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
         self._execute(

@@ -104,8 +104,10 @@ class Store(abc.ABC):
         """Rows of all runs with ``after < offset <= until``, in offset order, streamed."""
 
     @abc.abstractmethod
-    def scan_run(self, run: str, *, after_seq: int = 0, until: int | None = None) -> Iterator[Record]:
-        """Rows of ``run`` with ``seq > after_seq`` and ``offset <= until``, in order, streamed."""
+    def scan_run(
+        self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None
+    ) -> Iterator[Record]:
+        """Rows of ``run`` with ``seq > after_seq``, ``after < offset <= until``, in order, streamed."""
 
     @abc.abstractmethod
     def record_at(self, offset: int) -> Record | None:
@@ -122,6 +124,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def checkpoint_rows(self, run: str) -> list[Record]:
         """The ``checkpoint`` rows of ``run``, in order (an indexed lookup, not a scan of the run)."""
+
+    @abc.abstractmethod
+    def checkpoint_offset(self, run: str, name: str) -> int | None:
+        """The offset of ``run``'s checkpoint called ``name``, or None."""
 
     @abc.abstractmethod
     def put_snapshot(self, snapshot: Snapshot) -> None:

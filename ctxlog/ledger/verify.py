@@ -89,7 +89,10 @@ def checked(
     for r in records:
         if r.offset != expected:
             raise IntegrityError(f"offset {expected} is missing from the log", expected)
-        row = canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload)
+        try:
+            row = canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise IntegrityError(f"offset {r.offset}: the row is malformed ({exc})", r.offset) from exc
         link = sha256(prev + row).digest() if plain else digest(prev, row)
         if link.hex() != r.hash:
             raise IntegrityError(f"offset {r.offset}: hash does not match the row and its predecessor", r.offset)

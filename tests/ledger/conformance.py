@@ -149,6 +149,17 @@ class StoreConformance(abc.ABC):
         ready.commit()
         assert ready.snapshot_count() == 1
 
+    def test_scan_run_after_an_offset(self, ready: Store) -> None:
+        self._append(ready, make_records([("a", "set"), ("b", "set"), ("a", "set"), ("a", "set")]))
+        assert [r.offset for r in ready.scan_run("a", after=1)] == [3, 4]
+        assert [r.offset for r in ready.scan_run("a", after=2**70)] == []
+
+    def test_checkpoint_offset_by_name(self, ready: Store) -> None:
+        self._append(ready, make_records([("a", "set"), ("a", "checkpoint"), ("b", "checkpoint")]))
+        assert ready.checkpoint_offset("a", "cp2") == 2
+        assert ready.checkpoint_offset("a", "cp3") is None
+        assert ready.checkpoint_offset("b", "cp3") == 3
+
     def test_record_at(self, ready: Store) -> None:
         rows = make_records([("a", "set"), ("a", "set")])
         self._append(ready, rows)
