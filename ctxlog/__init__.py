@@ -14,6 +14,7 @@ from .audit import (
     RunInfo,
     VerifyResult,
     checkpoints,
+    diff,
     events,
     export_events,
     get_value,
@@ -25,7 +26,6 @@ from .audit import (
     tree_at,
     verify,
 )
-from .diff import TreeDiff, diff_trees
 from .errors import (
     CheckpointError,
     ConcurrencyError,
@@ -54,6 +54,7 @@ from .parallel import Branch, current
 from .policies import IsolationLevel, MergePolicy
 from .projections.tree import ContextTree, ExecutionContext
 from .replay import replay
+from .treediff import TreeDiff, diff_trees
 from .values import MAX_DEPTH, MAX_VALUE_BYTES
 
 __version__ = "0.1.0"
@@ -67,6 +68,7 @@ __all__ = [
     "TreeDiff",
     "VerifyResult",
     "checkpoints",
+    "diff",
     "diff_trees",
     "events",
     "export_events",

@@ -14,7 +14,6 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from .diff import TreeDiff, diff_trees
 from .errors import InvalidArgumentError, KeyMismatchError, UnknownContextError, UnknownKeyError
 from .ledger.chain import GENESIS
 from .ledger.events import KINDS, Record
@@ -24,6 +23,7 @@ from .ledger.transfer import ExportHeader, check_key, export_ledger, import_ledg
 from .ledger.verify import VerifyResult, verify_records
 from .projections.tree import ContextTree
 from .replay import PROGRESS_EVERY, Progress, checkpoint_events, choose_run, load_tree, replay, resolve_until
+from .treediff import TreeDiff, diff_trees
 
 __all__ = [
     "PROGRESS_EVERY", "CheckpointInfo", "EventStream", "ExportHeader", "LedgerStats", "Progress", "RunInfo", "TreeDiff", "VerifyResult",

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from .arguments import utf8_arg
 from .errors import InvalidArgumentError, InvalidValueError
 
 MAX_DEPTH = 100
@@ -31,12 +32,7 @@ def check_key(key: object) -> str:
     """Return ``key`` if it can name a value, else raise InvalidArgumentError."""
     if type(key) is not str:
         raise InvalidArgumentError(f"key must be a str, got {type(key).__name__}: {key!r}")
-    if not key.isascii():
-        try:
-            key.encode()
-        except UnicodeEncodeError:
-            raise InvalidArgumentError(f"key {key!r} is not valid Unicode text (lone surrogate)") from None
-    return key
+    return key if key.isascii() else utf8_arg(key, "key")
 
 
 def encode_value(value: Any, path: str) -> tuple[bytes, Any]:

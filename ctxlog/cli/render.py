@@ -13,9 +13,9 @@ from typing import Any
 import msgspec
 
 from ..audit import CheckpointInfo, LedgerStats, RunInfo
-from ..diff import ContextDiff, TreeDiff
 from ..ledger.events import Record
 from ..projections.tree import ContextTree
+from ..treediff import ContextDiff, TreeDiff
 
 PAYLOAD_WIDTH = 80
 

@@ -121,8 +121,3 @@ class Record(msgspec.Struct, frozen=True):
     cause: int | None
     payload: str
     hash: str
-
-    @property
-    def time(self) -> float:
-        """``ts`` (nanoseconds since the epoch) as seconds."""
-        return self.ts / 1e9

@@ -13,6 +13,7 @@ import sqlite3
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import msgspec
 import sqlite_utils
@@ -22,6 +23,7 @@ from .events import Record
 from .store import RunInfo, Snapshot, Store
 
 BUSY_TIMEOUT_MS = 10_000
+T = TypeVar("T")
 LOCK_RETRIES = 3
 _NO_BOUND = 2**62
 
@@ -233,17 +235,20 @@ class SQLiteStore(Store):
             else:
                 self._conn.executemany(_INSERT, [msgspec.structs.astuple(r) for r in records])
 
-    def _stream(self, sql: str, params: tuple) -> Iterator[Record]:
+    def _stream(
+        self, sql: str, params: tuple, row: Callable[..., T] = Record, batch: int = 512  # type: ignore[assignment]
+    ) -> Iterator[T]:
+        """Rows of ``sql`` built with ``row``, fetched ``batch`` at a time; the cursor closes however it ends."""
         with translated(self.location):
             cursor = self._conn.execute(sql, params)
         try:
             while True:
                 with translated(self.location):
-                    rows = cursor.fetchmany(512)
+                    rows = cursor.fetchmany(batch)
                 if not rows:
                     return
-                for row in rows:
-                    yield Record(*row)
+                for values in rows:
+                    yield row(*values)
         finally:
             with contextlib.suppress(sqlite3.Error):
                 cursor.close()
@@ -304,23 +309,10 @@ class SQLiteStore(Store):
         )
 
     def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
-        limit = offset if offset is not None else 2**62
-        with translated(self.location):
-            cursor = self._conn.execute(
-                'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = ? AND "offset" <= ? '
-                "ORDER BY seq DESC",
-                (run, limit),
-            )
-        try:
-            while True:
-                with translated(self.location):
-                    row = cursor.fetchone()
-                if row is None:
-                    return
-                yield Snapshot(*row)
-        finally:
-            with contextlib.suppress(sqlite3.Error):
-                cursor.close()
+        return self._stream(
+            'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = ? AND "offset" <= ? ORDER BY seq DESC',
+            (run, _clamp(offset)), Snapshot, batch=1,
+        )
 
     def kind_counts(self) -> dict[str, int]:
         with translated(self.location):

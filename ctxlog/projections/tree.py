@@ -215,5 +215,3 @@ def decode_tree_state(data: bytes | str) -> TreeState:
     """Decode serialized tree bytes; raises msgspec errors on malformed input."""
     return _tree_state_decoder.decode(data)
 
-
-MISSING = _MISSING

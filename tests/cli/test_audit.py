@@ -1,4 +1,4 @@
-"""The library functions under the commands (ctxlog.audit, ctxlog.diff), called directly."""
+"""The library functions under the commands (ctxlog.audit, ctxlog.treediff), called directly."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from ctxlog.audit import (
     stats,
     tree_at,
 )
-from ctxlog.diff import diff_trees
+from ctxlog.treediff import diff_trees
 from ctxlog.ledger.chain import GENESIS
 
 
