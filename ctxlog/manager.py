@@ -276,7 +276,11 @@ class ContextManager(StepsMixin):
         self, ctx: ExecutionContext, merge: MergePolicy | None, error: BaseException | None = None,
         *, switch: bool = True,
     ) -> None:
-        """Close ``ctx``, its active descendants first (deepest first), so none is left stranded."""
+        """Close ``ctx``, its active descendants first (deepest first), so none is left stranded.
+
+        A context closed while current hands current to its parent, so the tree after every event
+        of the operation (where a replay or a restore may stop) has an active current context.
+        """
         parent = self._tree.contexts[ctx.parent_id] if ctx.parent_id is not None else None
         if parent is None:
             raise ContextStateError(f"cannot exit the root context {ctx.id!r}")
@@ -284,10 +288,12 @@ class ContextManager(StepsMixin):
             raise ContextStateError(f"parent {parent.id!r} of {ctx.id!r} is {parent.status}; switch_to a live context")
         with self._writing():
             for open_child in self._active_descendants(ctx):
-                self._append(_closing(error, switch=False), open_child.id, open_child.created_offset)
+                moves = open_child.id == self._tree.current_id
+                self._append(_closing(error, switch=moves), open_child.id, open_child.created_offset)
             if merge is not None:
                 self._append(Merged(child=ctx.id, policy=merge.value), parent.id, ctx.created_offset)
-            self._append(_closing(error, switch=switch), ctx.id, ctx.created_offset)
+            moves = switch or ctx.id == self._tree.current_id
+            self._append(_closing(error, switch=moves), ctx.id, ctx.created_offset)
 
     def _active_descendants(self, ctx: ExecutionContext) -> list[ExecutionContext]:
         """Active contexts below ``ctx``, children after their own children (iterative: any depth)."""
