@@ -74,6 +74,8 @@ def resolve_until(ledger: Ledger, run: str, until: str | int | None) -> int | No
         return None
     if isinstance(until, str):
         offset = ledger.store.checkpoint_offset(run, until)
+        if offset is None and "\x00" in until:  # SQL text stops at NUL: compare the decoded names
+            offset = checkpoint_offsets(ledger, run).get(until)
         if offset is not None:
             return offset
         text = until.strip()

@@ -219,3 +219,14 @@ def test_verified_replay_names_a_malformed_row(two_checkpoints: str) -> None:
         conn.execute("DELETE FROM snapshots")
     with pytest.raises(IntegrityError, match="offset 2"):
         replay(two_checkpoints, verify=True)
+
+
+def test_checkpoint_name_with_a_nul_character(ledger_path: str) -> None:
+    with ContextManager(ledger_path, run="r") as mgr:
+        mgr.set("v", 1)
+        mgr.checkpoint("a b")
+        mgr.checkpoint("a\x00b")
+        mgr.set("v", 2)
+        mgr.restore("a\x00b")
+        assert mgr.get("v") == 1
+    assert replay(ledger_path, until="a\x00b").offset == 4
