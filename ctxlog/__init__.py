@@ -49,11 +49,12 @@ from .errors import (
     UnknownKeyError,
     UnknownRunError,
 )
-from .manager import Checkpoint, ContextManager
+from .manager import ContextManager
 from .parallel import Branch, current
 from .policies import IsolationLevel, MergePolicy
 from .projections.tree import ContextTree, ExecutionContext
 from .replay import replay
+from .timetravel import Checkpoint
 from .treediff import TreeDiff, diff_trees
 from .values import MAX_DEPTH, MAX_VALUE_BYTES
 

@@ -19,55 +19,38 @@ import msgspec
 from .arguments import enum_arg, name_arg
 from .errors import (
     ContextStateError,
-    DeserializeError,
-    DuplicateCheckpointError,
     InvalidArgumentError,
     LedgerError,
     NotInitializedError,
-    UnknownCheckpointError,
     UnknownKeyError,
 )
 from .ledger.events import (
-    CheckpointTaken,
     Deleted,
     Entered,
     Event,
     Exited,
     Failed,
     Initialized,
-    Loaded,
     Merged,
     Record,
-    Restored,
     Switched,
     ValueSet,
 )
 from .ledger.log import Ledger
-from .ledger.store import Snapshot
 from .operation import Operation
 from .policies import IsolationLevel, MergePolicy
-from .projections.check import check_tree_state
 from .projections.fold import apply
-from .projections.tree import ContextTree, ExecutionContext, decode_tree_state
-from .replay import load_tree, resolve_until
+from .projections.tree import ContextTree, ExecutionContext
+from .replay import load_tree
 from .steps import StepsMixin
+from .timetravel import AUTO_PREFIX, TimeTravelMixin
 from .values import check_key, copy_value, encode_value
 
 T = TypeVar("T")
 ROOT = "root"
 MAX_ERROR_CHARS = 1000
-SNAPSHOT_GROWTH = 8
-_AUTO_PREFIX = "auto-"
 _context_decoder = msgspec.json.Decoder(ExecutionContext)
 _encoder = msgspec.json.Encoder()
-
-
-class Checkpoint(msgspec.Struct, frozen=True):
-    """A named point of a run: restoring it, or replaying until it, gives the tree after ``offset``."""
-
-    name: str
-    offset: int
-    run: str
 
 
 def _safe_text(text: str) -> str:
@@ -86,7 +69,7 @@ def _closing(error: BaseException | None, *, switch: bool) -> Event:
     return Failed(error_type=_safe_text(type(error).__qualname__), message=_safe_text(message), switch=switch)
 
 
-class ContextManager(StepsMixin):
+class ContextManager(TimeTravelMixin, StepsMixin):
     """The context tree of one run, backed by an append-only ledger at ``path``.
 
     ``run`` names the run (a new unique id when None); reopening an existing run resumes it where
@@ -185,30 +168,9 @@ class ContextManager(StepsMixin):
         """Automatic checkpoint every ``checkpoint_interval`` events; a snapshot candidate every ``snapshot_interval``."""
         n, seq = self._interval, self._tree.seq
         if n and seq // n != seq_before // n:
-            self._checkpoint(f"{_AUTO_PREFIX}{self._tree.offset + 1}", auto=True)
+            self._checkpoint(f"{AUTO_PREFIX}{self._tree.offset + 1}", auto=True)
         elif seq // self._snapshot_interval != seq_before // self._snapshot_interval:
             self._snapshot(self._last)
-
-    def _checkpoint(self, name: str, auto: bool = False) -> Record:
-        ctx = self._tree.context()
-        record = self._append(CheckpointTaken(name=name, auto=auto), ctx.id, ctx.created_offset)
-        self._snapshot(record)
-        return record
-
-    def _snapshot(self, record: Record | None) -> None:
-        """Cache the projection after ``record`` (the last one folded) so replays can start here.
-
-        Skipped while the log has grown by less than SNAPSHOT_GROWTH times the last snapshot's
-        size: the cache stays a fraction of the log even when the tree grows with the run.
-        """
-        if record is None or record.seq != self._tree.seq:
-            return
-        if self._since_snapshot < SNAPSHOT_GROWTH * self._snapshot_size:
-            return
-        state = self._tree.snapshot_bytes(compress=True)
-        tag = self._ledger.chain.snapshot_tag(record.hash, state)
-        self._ledger.put_snapshot(Snapshot(self._run, record.seq, record.offset, tag, state))
-        self._since_snapshot, self._snapshot_size = 0, len(state)
 
     def _current(self) -> ExecutionContext:
         """The current context, creating the implicit root first when the run has none."""
@@ -392,57 +354,6 @@ class ContextManager(StepsMixin):
         level: MergePolicy = enum_arg(MergePolicy, policy, "policy")
         with self._writing():
             self._close(self._live(child_id), level)
-
-    def checkpoint(self, name: str) -> Checkpoint:
-        """Record a checkpoint; restore it or replay until it later by ``name`` or its offset."""
-        name_arg(name, "name")
-        if name.startswith(_AUTO_PREFIX) and name[len(_AUTO_PREFIX):].isdigit():
-            raise InvalidArgumentError(f"checkpoint name {name!r} is reserved for automatic checkpoints")
-        with self._writing():
-            if name in self._tree.checkpoints:
-                raise DuplicateCheckpointError(
-                    f"run {self._run!r} already has a checkpoint {name!r} (offset {self._tree.checkpoints[name]})"
-                )
-            self._current()
-            record = self._checkpoint(name)
-        return Checkpoint(name, record.offset, self._run)
-
-    def restore(self, checkpoint: str | int) -> None:
-        """Make the tree exactly as it was at a checkpoint (by name) or an offset of this run."""
-        if isinstance(checkpoint, bool) or not isinstance(checkpoint, (str, int)):
-            raise InvalidArgumentError(f"restore takes a checkpoint name or an offset, not {checkpoint!r}")
-        with self._writing():
-            if self._tree.seq == 0:
-                raise UnknownCheckpointError(f"run {self._run!r} has no events to restore")
-            offset = self._tree.checkpoints.get(checkpoint) if isinstance(checkpoint, str) else None
-            if offset is None:
-                offset = resolve_until(self._ledger, self._run, checkpoint)
-            assert offset is not None
-            target = load_tree(self._ledger, self._run, offset)
-            name = checkpoint if isinstance(checkpoint, str) and checkpoint in self._tree.checkpoints else None
-            event = Restored(target=offset, state=msgspec.Raw(target.to_bytes()), checkpoint=name)
-            self._append(event, target.current_id or ROOT, offset)
-
-    def serialize(self) -> bytes:
-        """The whole tree (contexts, current, root) as JSON bytes; appends nothing."""
-        with self._lock:
-            if self._tree.root_id is None:
-                raise NotInitializedError(f"run {self._run!r} has no tree to serialize yet")
-            return self._tree.to_bytes()
-
-    def deserialize(self, data: bytes | str) -> None:
-        """Replace the whole tree, current context included, with a serialized one."""
-        if not isinstance(data, (bytes, bytearray, memoryview, str)):
-            raise DeserializeError(f"deserialize takes bytes, not {type(data).__name__}")
-        try:
-            state = decode_tree_state(bytes(data) if not isinstance(data, str) else data)
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-            raise DeserializeError(f"not a serialized context tree: {exc}") from exc
-        check_tree_state(state)
-        payload = msgspec.Raw(_encoder.encode(state))
-        with self._writing():
-            cause = self._tree.context().created_offset if self._tree.current_id is not None else None
-            self._append(Loaded(state=payload), state.current_id, cause)  # type: ignore[arg-type]
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator["ContextManager"]:

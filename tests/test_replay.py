@@ -101,7 +101,7 @@ def test_undecodable_snapshot_is_ignored(two_checkpoints: str) -> None:
 def test_snapshots_every_n_events_are_used_and_agree_with_a_full_fold(
     ledger_path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ctxlog.manager.SNAPSHOT_GROWTH", 0)
+    monkeypatch.setattr("ctxlog.timetravel.SNAPSHOT_GROWTH", 0)
     with ContextManager(ledger_path, run="r", snapshot_interval=5) as mgr:
         for i in range(12):
             mgr.set(f"k{i % 3}", i)
