@@ -26,9 +26,27 @@ from .replay import PROGRESS_EVERY, Progress, checkpoint_events, choose_run, loa
 from .treediff import TreeDiff, diff_trees
 
 __all__ = [
-    "PROGRESS_EVERY", "CheckpointInfo", "EventStream", "ExportHeader", "LedgerStats", "Progress", "RunInfo", "TreeDiff", "VerifyResult",
-    "checkpoints", "diff", "events", "export_events", "get_value", "graph", "head", "import_events", "runs", "stats",
-    "tree_at", "verify",
+    "PROGRESS_EVERY",
+    "CheckpointInfo",
+    "EventStream",
+    "ExportHeader",
+    "LedgerStats",
+    "Progress",
+    "RunInfo",
+    "TreeDiff",
+    "VerifyResult",
+    "checkpoints",
+    "diff",
+    "events",
+    "export_events",
+    "get_value",
+    "graph",
+    "head",
+    "import_events",
+    "runs",
+    "stats",
+    "tree_at",
+    "verify",
 ]
 
 GRAPH_FORMATS = ("mermaid", "dot")

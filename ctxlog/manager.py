@@ -165,7 +165,8 @@ class ContextManager(TimeTravelMixin, StepsMixin):
         return record
 
     def _after_operation(self, seq_before: int) -> None:
-        """Automatic checkpoint every ``checkpoint_interval`` events; a snapshot candidate every ``snapshot_interval``."""
+        """An automatic checkpoint every ``checkpoint_interval`` events; a snapshot candidate every
+        ``snapshot_interval``."""
         n, seq = self._interval, self._tree.seq
         if n and seq // n != seq_before // n:
             self._checkpoint(f"{AUTO_PREFIX}{self._tree.offset + 1}", auto=True)
@@ -356,7 +357,7 @@ class ContextManager(TimeTravelMixin, StepsMixin):
             self._close(self._live(child_id), level)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["ContextManager"]:
+    def transaction(self) -> Iterator[ContextManager]:
         """Operations inside commit as one transaction: all or none, log and live tree together.
 
         Nothing is copied up front: when the block fails, the log is rolled back and the tree is
@@ -389,7 +390,7 @@ class ContextManager(TimeTravelMixin, StepsMixin):
                 self._closed = True
                 self._ledger.close()
 
-    def __enter__(self) -> "ContextManager":
+    def __enter__(self) -> ContextManager:
         return self
 
     def __exit__(self, *exc: object) -> None:

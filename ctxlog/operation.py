@@ -21,7 +21,7 @@ class Operation:
 
     __slots__ = ("_mgr", "_outer", "_own", "_seq", "_mark")
 
-    def __init__(self, mgr: "ContextManager") -> None:
+    def __init__(self, mgr: ContextManager) -> None:
         self._mgr = mgr
 
     def __enter__(self) -> None:

@@ -154,7 +154,8 @@ def _plan(
         funcs = list(branches)
         names = [_branch_name(fn, i) for i, fn in enumerate(funcs, start=1)]
     else:
-        raise InvalidArgumentError(f"branches must be a list of callables or a dict of them, not {type(branches).__name__}")
+        kind = type(branches).__name__
+        raise InvalidArgumentError(f"branches must be a list of callables or a dict of them, not {kind}")
     for fn in funcs:
         if not callable(fn):
             raise InvalidArgumentError(f"every branch must be callable, got {fn!r}")
@@ -180,7 +181,7 @@ def _finish(
     """
     failures: list[BaseException] = []
     with mgr._lock:
-        for handle, (ok, value) in zip(handles, outcomes):
+        for handle, (ok, value) in zip(handles, outcomes, strict=True):
             ctx = mgr._tree.contexts.get(handle.id)
             if ctx is None:
                 failures.append(ContextStateError(f"branch {handle.id!r} is gone from the tree (restored away?)"))
@@ -199,7 +200,7 @@ def _finish(
 
 def _results(names: list[str], branches: Branches[Any], outcomes: list[tuple[bool, Any]]) -> Any:
     values = [value for _, value in outcomes]
-    return dict(zip(names, values)) if isinstance(branches, Mapping) else values
+    return dict(zip(names, values, strict=True)) if isinstance(branches, Mapping) else values
 
 
 def run_parallel(
@@ -222,7 +223,9 @@ def run_parallel(
             _CURRENT.reset(token)
 
     with ThreadPoolExecutor(max_workers=max_workers or len(funcs), thread_name_prefix="ctxlog-branch") as pool:
-        futures = [pool.submit(contextvars.copy_context().run, run, fn, h) for fn, h in zip(funcs, handles)]
+        futures = [
+            pool.submit(contextvars.copy_context().run, run, fn, h) for fn, h in zip(funcs, handles, strict=True)
+        ]
         outcomes = [f.result() for f in futures]
     _finish(mgr, handles, outcomes, policy)
     return _results(names, branches, outcomes)
@@ -245,7 +248,7 @@ async def run_aparallel(
             await asyncio.to_thread(mgr._fail_context, handle.id, exc, switch=False)
             return False, exc
 
-    tasks = [asyncio.ensure_future(run(fn, h)) for fn, h in zip(funcs, handles)]
+    tasks = [asyncio.ensure_future(run(fn, h)) for fn, h in zip(funcs, handles, strict=True)]
     try:
         outcomes = list(await asyncio.gather(*tasks))
     except asyncio.CancelledError:

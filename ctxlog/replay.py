@@ -54,7 +54,9 @@ def checkpoint_events(ledger: Ledger, run: str) -> Iterator[tuple[Record, Checkp
         try:
             event = decode_event(r.payload)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise IntegrityError(f"offset {r.offset}: checkpoint payload is damaged ({exc}); run ctxlog verify", r.offset) from exc
+            raise IntegrityError(
+                f"offset {r.offset}: checkpoint payload is damaged ({exc}); run ctxlog verify", r.offset
+            ) from exc
         if not isinstance(event, CheckpointTaken):
             raise IntegrityError(f"offset {r.offset}: a checkpoint row holds a {type(event).__name__}", r.offset)
         yield r, event

@@ -69,7 +69,7 @@ class Ledger:
     def open(
         cls, path: str, *, key: bytes | str | None = None, readonly: bool = False, create: bool = True,
         synchronous: str = "FULL",
-    ) -> "Ledger":
+    ) -> Ledger:
         store = open_store(path, readonly=readonly, create=create, synchronous=synchronous)
         try:
             return cls(store, key=key, create=create)
@@ -272,7 +272,7 @@ class Ledger:
             self._store.rollback()
         self._store.close()
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -73,7 +73,9 @@ def verify_records(
         if progress is not None and count % 10_000 == 0:
             progress(count)
     if expect_head is not None and expect_head[0] > count:
-        return fail(count + 1, f"the log ends at offset {count} but the exported head is at {expect_head[0]}: truncated")
+        return fail(
+            count + 1, f"the log ends at offset {count} but the exported head is at {expect_head[0]}: truncated"
+        )
     return VerifyResult(True, count, len(seqs), expected - 1, previous, chain.algorithm)
 
 

@@ -7,8 +7,7 @@ returns it: a fold that owns its accumulator, without copying the tree per event
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Callable
+from collections.abc import Callable, Iterable
 
 import msgspec
 

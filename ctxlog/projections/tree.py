@@ -166,7 +166,7 @@ class ContextTree:
         return zlib.compress(data, 6) if compress else data
 
     @classmethod
-    def from_snapshot(cls, data: bytes) -> "ContextTree":
+    def from_snapshot(cls, data: bytes) -> ContextTree:
         """The tree of :meth:`snapshot_bytes` (compressed or not); msgspec or zlib errors on garbage."""
         if data[:1] == b"x":
             data = zlib.decompress(data)
@@ -185,7 +185,7 @@ class ContextTree:
         self.root_id = state.root_id
         self.known_ids.update(state.contexts)
 
-    def copy(self) -> "ContextTree":
+    def copy(self) -> ContextTree:
         """An independent deep copy."""
         return ContextTree.from_snapshot(self.snapshot_bytes())
 
