@@ -126,6 +126,7 @@ class StorageError(LedgerError):
 class IntegrityError(CtxlogError):
     """The hash chain does not verify: the log was changed after it was written."""
 
-    def __init__(self, message: str, offset: int | None = None) -> None:
+    def __init__(self, message: str, offset: int | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.offset = offset
+        self.reason = reason if reason is not None else message

@@ -44,39 +44,41 @@ def verify_records(
     records: Iterable[Record], chain: Chain, *, expect_head: tuple[int, str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyResult:
-    """Check a whole log given in offset order from offset 1; stop at the first fault."""
-    previous, expected, count = GENESIS, 1, 0
+    """Check a whole log given in offset order from offset 1; stop at the first fault.
+
+    The links are checked by :func:`checked`; on top of them each run's ``seq`` must be dense,
+    each payload must carry its row's kind, and the log must reach ``expect_head`` unchanged.
+    """
+    previous, count = GENESIS, 0
     seqs: dict[str, int] = {}
 
-    def fail(offset: int, reason: str) -> VerifyResult:
-        return VerifyResult(False, count, len(seqs), expected - 1, previous, chain.algorithm, offset, reason)
+    def fail(offset: int | None, reason: str) -> VerifyResult:
+        return VerifyResult(False, count, len(seqs), count, previous, chain.algorithm, offset, reason)
 
-    for r in records:
-        if r.offset != expected:
-            what = "missing" if r.offset > expected else "out of order"
-            return fail(expected, f"offset {expected} is {what} (next row found has offset {r.offset})")
-        seq = seqs.get(r.run, 0) + 1
-        if r.seq != seq:
-            return fail(r.offset, f"run {r.run!r} has seq {r.seq} where {seq} was due")
-        try:
+    try:
+        for r in checked(records, chain):
+            seq = seqs.get(r.run, 0) + 1
+            if r.seq != seq:
+                return fail(r.offset, f"run {r.run!r} has seq {r.seq} where {seq} was due")
             if not r.payload.startswith(f'{{"kind":"{r.kind}"'):
                 return fail(r.offset, f"payload does not hold an event of kind {r.kind!r}")
-            link = chain.link(previous, canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload))
-        except (TypeError, ValueError, AttributeError) as exc:
-            return fail(r.offset, f"the row is malformed ({exc})")
-        if link != r.hash:
-            return fail(r.offset, "hash does not match the row and its predecessor (row or chain altered)")
-        if expect_head is not None and r.offset == expect_head[0] and r.hash != expect_head[1]:
-            return fail(r.offset, "the hash here differs from the exported head: the log was rewritten")
-        seqs[r.run] = seq
-        previous, expected, count = r.hash, expected + 1, count + 1
-        if progress is not None and count % 10_000 == 0:
-            progress(count)
+            if expect_head is not None and r.offset == expect_head[0] and r.hash != expect_head[1]:
+                return fail(r.offset, "the hash here differs from the exported head: the log was rewritten")
+            seqs[r.run] = seq
+            previous, count = r.hash, count + 1
+            if progress is not None and count % 10_000 == 0:
+                progress(count)
+    except IntegrityError as exc:
+        return fail(exc.offset, exc.reason)
     if expect_head is not None and expect_head[0] > count:
         return fail(
             count + 1, f"the log ends at offset {count} but the exported head is at {expect_head[0]}: truncated"
         )
-    return VerifyResult(True, count, len(seqs), expected - 1, previous, chain.algorithm)
+    return VerifyResult(True, count, len(seqs), count, previous, chain.algorithm)
+
+
+def _broken(offset: int, reason: str) -> IntegrityError:
+    return IntegrityError(f"offset {offset}: {reason}", offset, reason)
 
 
 def checked(
@@ -84,20 +86,22 @@ def checked(
 ) -> Iterator[Record]:
     """Pass ``records`` (offsets ``after + 1`` on; only those of ``run`` when given) through,
     raising IntegrityError at the first that is missing or does not link to its predecessor,
-    whose hash is ``previous``."""
+    whose hash is ``previous``: the one walk of the chain, shared by verify and replay."""
     prev, expected = bytes.fromhex(previous), after + 1
     digest, sha256 = chain.digest, hashlib.sha256
     plain = chain.algorithm == "sha256"
     for r in records:
         if r.offset != expected:
-            raise IntegrityError(f"offset {expected} is missing from the log", expected)
+            what = "missing" if r.offset > expected else "out of order"
+            raise _broken(expected, f"offset {expected} is {what} (next row found has offset {r.offset})")
         try:
             row = canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload)
+            link = sha256(prev + row).digest() if plain else digest(prev, row)
+            intact = link.hex() == r.hash
         except (TypeError, ValueError, AttributeError) as exc:
-            raise IntegrityError(f"offset {r.offset}: the row is malformed ({exc})", r.offset) from exc
-        link = sha256(prev + row).digest() if plain else digest(prev, row)
-        if link.hex() != r.hash:
-            raise IntegrityError(f"offset {r.offset}: hash does not match the row and its predecessor", r.offset)
+            raise _broken(r.offset, f"the row is malformed ({exc})") from exc
+        if not intact:
+            raise _broken(r.offset, "hash does not match the row and its predecessor (row or chain altered)")
         prev, expected = link, expected + 1
         if run is None or r.run == run:
             yield r
