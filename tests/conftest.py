@@ -1,4 +1,8 @@
-"""Shared fixtures: a fresh ledger path per test, and hypothesis profiles."""
+"""Shared fixtures: a fresh ledger path per test, a throwaway PostgreSQL server, hypothesis profiles.
+
+The PostgreSQL tests skip, saying why, on a machine without PostgreSQL; under CI (``CI`` set) a
+missing server is a failure instead, so the backend can never pass by not being tested.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,30 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """One throwaway PostgreSQL server for the whole session, removed at the end."""
+    try:
+        import psycopg  # noqa: F401
+
+        from ctxlog.testing import PostgresCluster
+
+        cluster = PostgresCluster(durable=False).start()
+    except Exception as exc:
+        reason = f"no PostgreSQL server for the tests: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(reason + " (under CI the PostgreSQL backend must be tested)")
+        pytest.skip(reason)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: object) -> str:
+    """The URL of a new, empty ledger location (its own schema) on the throwaway server."""
+    return pg_cluster.new_schema()  # type: ignore[attr-defined, no-any-return]
+
+
 @pytest.fixture
 def ledger_path(tmp_path: Path) -> str:
     """Path of a ledger file that does not exist yet."""
@@ -25,7 +53,7 @@ def ledger_path(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def mgr(ledger_path: str) -> Iterator["object"]:
+def mgr(ledger_path: str) -> Iterator[object]:
     from ctxlog import ContextManager
 
     with ContextManager(ledger_path, run="test") as manager:

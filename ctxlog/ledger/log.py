@@ -31,13 +31,25 @@ FORMAT = "ctxlog"
 
 
 def open_store(path: str, *, readonly: bool = False, create: bool = True, synchronous: str = "FULL") -> Store:
-    """The backend for ``path``: a SQLite file, or an in-memory SQLite database for ``:memory:``."""
+    """The backend for ``path``: PostgreSQL for a ``postgresql://`` (or ``postgres://``) URL, an
+    in-memory SQLite database for ``:memory:``, else a SQLite file."""
     if not isinstance(path, str):
         path = str(path)
-    if "://" in path:
+    if is_url(path):
         scheme = path.split("://", 1)[0]
-        raise InvalidArgumentError(f"{path}: no ledger backend for {scheme!r} URLs; use a SQLite file path")
+        if scheme.lower() not in ("postgresql", "postgres"):
+            raise InvalidArgumentError(
+                f"{path}: no ledger backend for {scheme!r} URLs; use a SQLite file path or a postgresql:// URL"
+            )
+        from .postgres import PostgresStore
+
+        return PostgresStore(path, readonly=readonly, synchronous=synchronous)
     return SQLiteStore(path, readonly=readonly, create=create, synchronous=synchronous)
+
+
+def is_url(path: str) -> bool:
+    """Whether ``path`` names a server ledger by URL rather than a SQLite file."""
+    return "://" in str(path)
 
 
 class Ledger:

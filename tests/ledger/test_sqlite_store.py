@@ -7,48 +7,61 @@ from pathlib import Path
 
 import pytest
 
-from ctxlog.errors import NotALedgerError, ReadOnlyError, SchemaVersionError
+from ctxlog.errors import NotALedgerError
 from ctxlog.ledger.log import Ledger
 from ctxlog.ledger.sqlite import SQLiteStore
 from ctxlog.ledger.store import Store
 
 from .conformance import META, StoreConformance, make_records
+from .conformance_shared import SharedStoreConformance
 
 
 def _conn(store: Store) -> sqlite3.Connection:
     return store._conn  # type: ignore[attr-defined, no-any-return]
 
 
-class TestSQLiteFileStore(StoreConformance):
-    @pytest.fixture(autouse=True)
-    def _dir(self, tmp_path: Path) -> None:
-        self.dir = tmp_path
+def _raw_update(store: Store, offset: int) -> None:
+    _conn(store).execute('UPDATE events SET kind = ? WHERE "offset" = ?', ("x", offset))
 
-    def make_store(self) -> Store:
-        return SQLiteStore(str(self.dir / "ledger.db"))
+
+def _raw_delete(store: Store, offset: int) -> None:
+    _conn(store).execute('DELETE FROM events WHERE "offset" = ?', (offset,))
+
+
+class TestSQLiteFileStore(SharedStoreConformance):
+    def new_location(self) -> str:
+        return str(self.request.getfixturevalue("tmp_path") / "ledger.db")
+
+    def tamper(self, location: str, sql: str, params: tuple = ()) -> None:
+        conn = sqlite3.connect(location, isolation_level=None)
+        try:
+            conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+            conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
+            conn.execute(sql, params)
+        finally:
+            conn.close()
 
     def raw_update(self, store: Store, offset: int) -> None:
-        _conn(store).execute('UPDATE events SET kind = ? WHERE "offset" = ?', ("x", offset))
+        _raw_update(store, offset)
 
     def raw_delete(self, store: Store, offset: int) -> None:
-        _conn(store).execute('DELETE FROM events WHERE "offset" = ?', (offset,))
+        _raw_delete(store, offset)
 
 
-class TestSQLiteMemoryStore(TestSQLiteFileStore):
+class TestSQLiteMemoryStore(StoreConformance):
     def make_store(self) -> Store:
         return SQLiteStore(":memory:")
+
+    def raw_update(self, store: Store, offset: int) -> None:
+        _raw_update(store, offset)
+
+    def raw_delete(self, store: Store, offset: int) -> None:
+        _raw_delete(store, offset)
 
 
 def test_file_ledger_uses_wal(tmp_path: Path) -> None:
     store = SQLiteStore(str(tmp_path / "x.db"))
     assert _conn(store).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-
-
-def test_readonly_store_refuses_to_begin(tmp_path: Path) -> None:
-    path = str(tmp_path / "x.db")
-    SQLiteStore(path).create_schema(dict(META))
-    with pytest.raises(ReadOnlyError):
-        SQLiteStore(path, readonly=True).begin()
 
 
 def test_readonly_open_of_missing_file_is_not_a_ledger(tmp_path: Path) -> None:
@@ -64,22 +77,6 @@ def test_random_bytes_are_not_a_ledger(tmp_path: Path) -> None:
         Ledger.open(str(path))
 
 
-def test_other_sqlite_database_is_not_a_ledger(tmp_path: Path) -> None:
-    path = str(tmp_path / "other.db")
-    sqlite3.connect(path).execute("CREATE TABLE users (id INTEGER)")
-    with pytest.raises(NotALedgerError, match="not a ctxlog ledger"):
-        Ledger.open(path)
-    assert sqlite3.connect(path).execute("SELECT name FROM sqlite_master").fetchall() == [("users",)]
-
-
-def test_newer_schema_version_is_refused(tmp_path: Path) -> None:
-    path = str(tmp_path / "new.db")
-    Ledger.open(path).close()
-    sqlite3.connect(path, isolation_level=None).execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(SchemaVersionError, match="99"):
-        Ledger.open(path)
-
-
 def test_directory_is_not_a_ledger(tmp_path: Path) -> None:
     with pytest.raises(NotALedgerError, match="directory"):
         Ledger.open(str(tmp_path))
@@ -93,18 +90,3 @@ def test_size_on_disk_grows_with_rows(tmp_path: Path) -> None:
     store.insert(make_records([("a", "set")] * 200))
     store.commit()
     assert store.size_bytes() > before > 0
-
-
-def test_another_connections_commit_is_a_change_elsewhere(tmp_path: Path) -> None:
-    path = str(tmp_path / "x.db")
-    mine, theirs = SQLiteStore(path), SQLiteStore(path)
-    mine.create_schema(dict(META))
-    mine.begin()
-    mine.changed_elsewhere()
-    mine.commit()
-    theirs.begin()
-    theirs.insert(make_records([("a", "set")]))
-    theirs.commit()
-    mine.begin()
-    assert mine.changed_elsewhere() is True
-    mine.rollback()

@@ -1,0 +1,371 @@
+"""The PostgreSQL backend: one ledger per schema, shared by writers on many hosts.
+
+Appends serialise on ``LOCK TABLE events IN EXCLUSIVE MODE`` taken at the start of every write
+transaction: readers are never blocked, and a writer reads the head only after the previous writer
+committed, so offsets stay gapless and commit in offset order (a reader can never see offset 7
+before offset 6). A trigger refuses UPDATE, DELETE and TRUNCATE of the log. Text columns use the
+"C" collation so names sort by code point, as on SQLite.
+
+Reads page through the log by key (``offset`` or ``seq``) a batch at a time instead of holding a
+cursor, so a half-read stream never pins a transaction or the connection. ``psycopg`` is imported
+only when a ``postgresql://`` URL is opened; its errors are translated in :func:`translated` only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from msgspec.structs import astuple
+
+from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
+from .events import Record
+from .store import RunInfo, Snapshot, Store
+
+try:
+    import psycopg
+    from psycopg import errors as pgerrors
+except ImportError:  # pragma: no cover - exercised only without the extra
+    psycopg = None  # type: ignore[assignment]
+
+T = TypeVar("T")
+PAGE = 2000
+LOCK_TIMEOUT = "30s"
+COPY_FROM = 64
+"""Batches of at least this many rows go in by COPY, smaller ones by one pipelined INSERT each."""
+_NO_BOUND = 2**62
+_COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_HEAD = 'SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1'
+_BEGIN = f"BEGIN; LOCK TABLE events IN EXCLUSIVE MODE; {_HEAD}"
+
+SCHEMA = """
+CREATE TABLE meta (key text COLLATE "C" PRIMARY KEY, value text NOT NULL);
+CREATE TABLE events (
+    "offset" bigint  PRIMARY KEY,
+    run      text    COLLATE "C" NOT NULL,
+    seq      bigint  NOT NULL,
+    ts       bigint  NOT NULL,
+    kind     text    COLLATE "C" NOT NULL,
+    context  text    COLLATE "C" NOT NULL,
+    cause    bigint,
+    payload  text    NOT NULL,
+    hash     text    NOT NULL,
+    UNIQUE (run, seq)
+);
+CREATE INDEX events_checkpoints ON events (run) WHERE kind = 'checkpoint';
+CREATE TABLE snapshots (
+    run      text   COLLATE "C" NOT NULL,
+    seq      bigint NOT NULL,
+    "offset" bigint NOT NULL,
+    hash     text   NOT NULL,
+    state    bytea  NOT NULL,
+    PRIMARY KEY (run, seq)
+);
+CREATE FUNCTION ctxlog_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'ctxlog events are append-only: % refused', TG_OP; END $$;
+CREATE TRIGGER events_no_change BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION ctxlog_refuse_change();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION ctxlog_refuse_change();
+CREATE FUNCTION ctxlog_checkpoint_name(payload text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN RETURN payload::json ->> 'name'; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+"""
+
+
+def redacted(url: str) -> str:
+    """``url`` with any password replaced by ``***``, fit for messages and logs."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+class translated:
+    """Turn ``psycopg`` errors into ctxlog errors that say what to do."""
+
+    __slots__ = ("location",)
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        if exc_type is None or not issubclass(exc_type, psycopg.Error):
+            return
+        raise _translate(self.location, exc) from exc  # type: ignore[arg-type]
+
+
+def _translate(where: str, exc: Exception) -> Exception:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, pgerrors.ReadOnlySqlTransaction | pgerrors.InsufficientPrivilege):
+        return ReadOnlyError(f"{where}: the ledger is read-only here ({text})")
+    if isinstance(exc, pgerrors.LockNotAvailable):
+        return StorageError(f"{where}: another writer held the ledger's write lock for {LOCK_TIMEOUT}; try again")
+    if isinstance(exc, pgerrors.InvalidSchemaName | pgerrors.InvalidCatalogName):
+        return NotALedgerError(f"{where}: {text}; create it first or check the URL")
+    if isinstance(exc, psycopg.DataError) and "NUL" in text:
+        return InvalidArgumentError(f"{where}: PostgreSQL text cannot hold NUL characters ({text})")
+    if isinstance(exc, psycopg.OperationalError) and "does not exist" in text:
+        return NotALedgerError(f"{where}: {text.rsplit('FATAL:', 1)[-1].strip()}; create it first or check the URL")
+    if isinstance(exc, psycopg.OperationalError):
+        return StorageError(f"{where}: cannot reach the PostgreSQL server: {text}")
+    return StorageError(f"{where}: PostgreSQL failed: {text}")
+
+
+def _clamp(offset: int | None) -> int:
+    return _NO_BOUND if offset is None else max(-_NO_BOUND, min(offset, _NO_BOUND))
+
+
+class PostgresStore(Store):
+    """A ledger in the tables of one PostgreSQL schema (the first of the URL's ``search_path``)."""
+
+    def __init__(self, url: str, *, readonly: bool = False, synchronous: str = "FULL") -> None:
+        if psycopg is None:
+            raise InvalidArgumentError(
+                f"{redacted(url)}: PostgreSQL ledgers need psycopg; install ctxlog[postgres]"
+            )
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise InvalidArgumentError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+        self.location = redacted(url)
+        self.readonly = readonly
+        self._known_head: tuple[int, str] | None | bool = False
+        self._begin_head: tuple[int, str] | None = None
+        self._txn_head: tuple[int, str] | None = None
+        self._savepoints: list[tuple[int, str] | None] = []
+        with translated(self.location):
+            try:
+                self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            except psycopg.ProgrammingError as exc:
+                raise InvalidArgumentError(f"{self.location}: not a usable PostgreSQL URL ({exc})") from None
+            settings = [f"SET lock_timeout = '{LOCK_TIMEOUT}'"]
+            if synchronous.upper() in ("OFF", "NORMAL"):
+                settings.append("SET synchronous_commit = off")
+            if readonly:
+                settings.append("SET default_transaction_read_only = on")
+            try:
+                self._conn.execute("; ".join(settings))
+            except BaseException:
+                self._conn.close()
+                raise
+
+    def _execute(self, sql: str, params: tuple = ()) -> None:
+        with translated(self.location):
+            self._conn.execute(sql, params)
+
+    def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with translated(self.location):
+            return self._conn.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: tuple = ()) -> tuple | None:
+        with translated(self.location):
+            return self._conn.execute(sql, params).fetchone()
+
+    def _tables(self) -> set[str]:
+        rows = self._all("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        return {name for (name,) in rows}
+
+    def get_meta(self) -> dict[str, str]:
+        if "meta" not in self._tables():
+            return {}
+        return dict(self._all("SELECT key, value FROM meta"))
+
+    def create_schema(self, meta: dict[str, str]) -> None:
+        if self.readonly:
+            raise ReadOnlyError(f"{self.location}: opened read-only, cannot create a ledger")
+        with translated(self.location):
+            schema = self._conn.execute("SELECT current_schema()").fetchone()
+            if schema is None or schema[0] is None:
+                raise NotALedgerError(
+                    f"{self.location}: no schema to create the ledger in (the search_path names none that "
+                    "exists); create it first"
+                )
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.execute("SELECT pg_advisory_xact_lock(hashtext('ctxlog:' || current_schema()))")
+                tables = self._tables()
+                if "meta" in tables:
+                    self._conn.execute("ROLLBACK")
+                    return
+                if tables:
+                    raise NotALedgerError(f"{self.location}: not a ctxlog ledger (its schema holds other tables)")
+                self._conn.execute(SCHEMA)
+                with self._conn.cursor() as cursor:
+                    cursor.executemany("INSERT INTO meta (key, value) VALUES (%s, %s)", sorted(meta.items()))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def begin(self) -> None:
+        if self.readonly:
+            raise ReadOnlyError(f"{self.location}: opened read-only; open it for writing to append")
+        with translated(self.location):
+            cursor = self._conn.cursor()
+            try:
+                cursor.execute(_BEGIN)
+                cursor.nextset()
+                cursor.nextset()
+                row = cursor.fetchone()
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        self._begin_head = self._txn_head = (row[0], row[1]) if row else None
+        self._savepoints = []
+
+    def commit(self) -> None:
+        self._execute("COMMIT")
+        self._known_head = self._txn_head
+
+    def rollback(self) -> None:
+        with translated(self.location):
+            if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                self._conn.execute("ROLLBACK")
+        self._known_head = self._begin_head
+
+    def savepoint(self, name: str) -> None:
+        self._execute(f'SAVEPOINT "{name}"')
+        self._savepoints.append(self._txn_head)
+
+    def release(self, name: str) -> None:
+        self._execute(f'RELEASE SAVEPOINT "{name}"')
+        self._savepoints.pop()
+
+    def rollback_to(self, name: str) -> None:
+        self._execute(f'ROLLBACK TO SAVEPOINT "{name}"; RELEASE SAVEPOINT "{name}"')
+        self._txn_head = self._savepoints.pop()
+
+    def changed_elsewhere(self) -> bool:
+        changed = self._known_head != self._begin_head
+        self._known_head = self._begin_head
+        return changed
+
+    def _in_transaction(self) -> bool:
+        return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    def head(self) -> tuple[int, str] | None:
+        if self._in_transaction():
+            return self._txn_head
+        row = self._one(_HEAD)
+        return (row[0], row[1]) if row else None
+
+    def last_seq(self, run: str) -> int:
+        row = self._one("SELECT max(seq) FROM events WHERE run = %s", (run,))
+        return row[0] or 0 if row else 0
+
+    def insert(self, records: list[Record]) -> None:
+        if not records:
+            return
+        with translated(self.location), self._conn.cursor() as cursor:
+            if len(records) >= COPY_FROM:
+                with cursor.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy:
+                    for record in records:
+                        copy.write_row(astuple(record))
+            elif len(records) == 1:
+                cursor.execute(_INSERT, astuple(records[0]))
+            else:
+                cursor.executemany(_INSERT, [astuple(r) for r in records])
+        self._txn_head = (records[-1].offset, records[-1].hash)
+
+    def _pages(
+        self, sql: str, params: tuple, key: int, start: int, *, desc: bool = False,
+        row: Callable[..., T] = Record, page: int = PAGE,  # type: ignore[assignment]
+    ) -> Iterator[T]:
+        """Rows of ``sql`` (which ends in a ``> %s`` or ``< %s`` on column ``key``), a page at a time."""
+        last = start
+        while True:
+            rows = self._all(f"{sql} {'DESC' if desc else ''} LIMIT {page}", (*params, last))
+            for values in rows:
+                yield row(*values)
+            if len(rows) < page:
+                return
+            last = rows[-1][key]
+
+    def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
+        return self._pages(
+            f'SELECT {_COLUMNS} FROM events WHERE "offset" <= %s AND "offset" > %s ORDER BY "offset"',
+            (_clamp(until),), 0, _clamp(after),
+        )
+
+    def scan_run(
+        self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None
+    ) -> Iterator[Record]:
+        return self._pages(
+            f'SELECT {_COLUMNS} FROM events WHERE run = %s AND "offset" > %s AND "offset" <= %s AND seq > %s '
+            "ORDER BY seq",
+            (run, _clamp(after), _clamp(until)), 2, _clamp(after_seq),
+        )
+
+    def record_at(self, offset: int) -> Record | None:
+        row = self._one(f'SELECT {_COLUMNS} FROM events WHERE "offset" = %s', (_clamp(offset),))
+        return Record(*row) if row else None
+
+    def run_names(self) -> list[str]:
+        rows = self._all(
+            "WITH RECURSIVE names(run) AS (SELECT min(run) FROM events UNION ALL "
+            "SELECT (SELECT min(run) FROM events WHERE run > names.run) FROM names WHERE names.run IS NOT NULL) "
+            "SELECT run FROM names WHERE run IS NOT NULL"
+        )
+        return [run for (run,) in rows]
+
+    def runs(self) -> list[RunInfo]:
+        rows = self._all(
+            'SELECT run, count(*), min("offset"), max("offset"), min(ts), max(ts), '
+            "count(*) FILTER (WHERE kind = 'checkpoint') FROM events GROUP BY run ORDER BY min(\"offset\")"
+        )
+        return [RunInfo(*row) for row in rows]
+
+    def checkpoint_rows(self, run: str) -> list[Record]:
+        rows = self._all(
+            f"SELECT {_COLUMNS} FROM events WHERE run = %s AND kind = 'checkpoint' ORDER BY \"offset\"", (run,)
+        )
+        return [Record(*row) for row in rows]
+
+    def checkpoint_offset(self, run: str, name: str) -> int | None:
+        if "\x00" in name or "\x00" in run:
+            return None
+        row = self._one(
+            "SELECT \"offset\" FROM events WHERE run = %s AND kind = 'checkpoint' "
+            "AND ctxlog_checkpoint_name(payload) = %s ORDER BY \"offset\" LIMIT 1",
+            (run, name),
+        )
+        return row[0] if row else None
+
+    def put_snapshot(self, snapshot: Snapshot) -> None:
+        self._execute(
+            'INSERT INTO snapshots (run, seq, "offset", hash, state) VALUES (%s, %s, %s, %s, %s) '
+            'ON CONFLICT (run, seq) DO UPDATE SET "offset" = excluded."offset", hash = excluded.hash, '
+            "state = excluded.state",
+            (snapshot.run, snapshot.seq, snapshot.offset, snapshot.hash, snapshot.state),
+        )
+
+    def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
+        return self._pages(
+            'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = %s AND "offset" <= %s '
+            "AND seq < %s ORDER BY seq",
+            (run, _clamp(offset)), 1, _NO_BOUND, desc=True, row=_snapshot, page=1,
+        )
+
+    def kind_counts(self) -> dict[str, int]:
+        rows = self._all("SELECT kind, count(*) AS n FROM events GROUP BY kind ORDER BY n DESC, kind")
+        return dict(rows)
+
+    def snapshot_count(self) -> int:
+        row = self._one("SELECT count(*) FROM snapshots")
+        return row[0] if row else 0
+
+    def size_bytes(self) -> int:
+        row = self._one(
+            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relname IN ('meta', 'events', 'snapshots')"
+        )
+        return int(row[0] or 0) if row else 0
+
+    def close(self) -> None:
+        with translated(self.location):
+            self._conn.close()
+
+
+def _snapshot(run: str, seq: int, offset: int, hash: str, state: Any) -> Snapshot:
+    return Snapshot(run, seq, offset, hash, bytes(state))

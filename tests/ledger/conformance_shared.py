@@ -1,0 +1,206 @@
+"""The conformance suite for stores that several connections and processes share.
+
+A file or a server ledger must also hold up when other writers, killed writers and attackers
+reach it. A backend subclasses :class:`SharedStoreConformance`, says how to name a new ledger
+(``new_location``) and how an attacker writes past the append-only guard (``tamper``), and
+inherits every test unchanged.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import os
+import random
+import signal
+import threading
+import time
+
+import pytest
+
+from ctxlog import ConcurrencyError, ContextManager, replay
+from ctxlog.audit import runs, verify
+from ctxlog.errors import NotALedgerError, ReadOnlyError, SchemaVersionError
+from ctxlog.ledger.log import Ledger, open_store
+from ctxlog.ledger.store import Store
+
+from ..reliability.test_crash import start_writer
+from .conformance import META, StoreConformance, make_records
+
+WRITER_OPS = 60
+
+
+def stored_values(location: str, run: str) -> list[int]:
+    """The ``i`` of every ``set`` the writer process stored in ``run``, in order."""
+    with Ledger.open(location, readonly=True, create=False) as ledger:
+        return [json.loads(r.payload)["value"]["i"] for r in ledger.records(run) if r.kind == "set"]
+
+
+class SharedStoreConformance(StoreConformance):
+    """Everything in :class:`StoreConformance`, plus what sharing a ledger must not break."""
+
+    location: str
+
+    @abc.abstractmethod
+    def new_location(self) -> str:
+        """Where a new, empty ledger can be created (a path or a URL other processes can open)."""
+
+    @abc.abstractmethod
+    def tamper(self, location: str, sql: str, params: tuple = ()) -> None:
+        """Run ``sql`` (``?`` placeholders) on the ledger as an attacker who bypasses the triggers."""
+
+    @pytest.fixture(autouse=True)
+    def _location(self, request: pytest.FixtureRequest) -> None:
+        self.request = request
+        self.location = self.new_location()
+
+    def make_store(self) -> Store:
+        return open_store(self.location)
+
+    def _filled(self, events: int = 8) -> str:
+        with ContextManager(self.location, run="r") as mgr:
+            for i in range(events - 1):
+                mgr.set(f"k{i % 3}", {"i": i})
+        return self.location
+
+    # -- several connections --------------------------------------------------------------------
+
+    def test_another_connections_commit_is_a_change_elsewhere(self, ready: Store) -> None:
+        theirs = open_store(self.location)
+        try:
+            ready.begin()
+            ready.changed_elsewhere()
+            ready.commit()
+            theirs.begin()
+            theirs.insert(make_records([("a", "set")]))
+            theirs.commit()
+            ready.begin()
+            assert ready.changed_elsewhere() is True
+            assert ready.head() == (1, make_records([("a", "set")])[0].hash)
+            ready.rollback()
+        finally:
+            theirs.close()
+
+    def test_readonly_store_refuses_to_begin(self, ready: Store) -> None:
+        reader = open_store(self.location, readonly=True)
+        try:
+            with pytest.raises(ReadOnlyError):
+                reader.begin()
+            assert reader.get_meta() == META
+        finally:
+            reader.close()
+
+    def test_a_reader_sees_committed_rows_only(self, ready: Store) -> None:
+        reader = open_store(self.location, readonly=True)
+        try:
+            ready.begin()
+            ready.insert(make_records([("a", "set")]))
+            assert reader.head() is None
+            ready.commit()
+            assert reader.head() is not None and reader.head()[0] == 1
+        finally:
+            reader.close()
+
+    def test_stale_manager_gets_a_concurrency_error_and_recovers(self) -> None:
+        with ContextManager(self.location, run="r") as first, ContextManager(self.location, run="r") as second:
+            first.set("a", 1)
+            with pytest.raises(ConcurrencyError, match="reload"):
+                second.set("b", 2)
+            second.reload()
+            second.set("b", 2)
+            assert (second.get("a"), second.get("b")) == (1, 2)
+        assert verify(self.location).ok
+        assert replay(self.location, run="r").get("b") == 2
+
+    def test_threads_creating_the_ledger_at_once_make_one(self) -> None:
+        ids: list[str] = []
+        errors: list[BaseException] = []
+
+        def opener() -> None:
+            try:
+                with Ledger.open(self.location) as ledger:
+                    ids.append(ledger.ledger_id)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=opener) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and len(set(ids)) == 1
+
+    def test_four_processes_two_on_one_run(self) -> None:
+        ContextManager(self.location, run="setup").close()
+        writers = [
+            start_writer(self.location, "alpha", WRITER_OPS), start_writer(self.location, "beta", WRITER_OPS),
+            start_writer(self.location, "shared", WRITER_OPS, "--retry"),
+            start_writer(self.location, "shared", WRITER_OPS, "--retry"),
+        ]
+        for writer in writers:
+            out, err = writer.communicate(timeout=240)
+            assert writer.returncode == 0, err
+            assert out.count("committed") == WRITER_OPS
+        result = verify(self.location)
+        assert result.ok, result.summary()
+        counts = {info.run: info.events for info in runs(self.location)}
+        assert counts == {"alpha": WRITER_OPS + 1, "beta": WRITER_OPS + 1, "shared": 2 * WRITER_OPS + 1}
+        assert result.events == sum(counts.values())
+
+    def test_sigkill_loses_nothing_acknowledged_and_resumes(self) -> None:
+        rng = random.Random(8)
+        for round_ in range(3):
+            run = f"crash-{round_}"
+            writer = start_writer(self.location, run)
+            assert writer.stdout is not None
+            wanted, last, deadline = rng.randint(1, 30), -1, time.monotonic() + 60
+            for line in writer.stdout:
+                last = int(line.split()[1])
+                if last + 1 >= wanted or time.monotonic() > deadline:
+                    break
+            time.sleep(rng.random() * 0.02)
+            os.kill(writer.pid, signal.SIGKILL)
+            writer.communicate()
+            assert verify(self.location).ok
+            values = stored_values(self.location, run)
+            assert values[: last + 1] == list(range(last + 1)) and values == list(range(len(values)))
+        with ContextManager(self.location, run="crash-2") as mgr:
+            seq = mgr.tree.seq
+            mgr.set("after", "restart")
+            assert mgr.tree.seq == seq + 1
+        assert verify(self.location).ok
+
+    # -- attackers and other data ---------------------------------------------------------------
+
+    def test_edited_payload_is_found_at_its_offset(self) -> None:
+        self._filled()
+        self.tamper(self.location, 'UPDATE events SET payload = replace(payload, \'"i":3\', \'"i":4\') '
+                    'WHERE "offset" = ?', (5,))
+        result = verify(self.location)
+        assert (result.ok, result.bad_offset) == (False, 5)
+
+    def test_deleted_row_is_found_at_its_offset(self) -> None:
+        self._filled()
+        self.tamper(self.location, 'DELETE FROM events WHERE "offset" = ?', (4,))
+        result = verify(self.location)
+        assert (result.ok, result.bad_offset) == (False, 4)
+
+    def test_cut_tail_is_found_against_the_exported_head(self) -> None:
+        self._filled()
+        with Ledger.open(self.location, readonly=True) as ledger:
+            head = ledger.head()
+        self.tamper(self.location, 'DELETE FROM events WHERE "offset" > ?', (6,))
+        assert verify(self.location).ok
+        assert not verify(self.location, head=head).ok
+
+    def test_newer_schema_version_is_refused(self) -> None:
+        self._filled(2)
+        self.tamper(self.location, "UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+        with pytest.raises(SchemaVersionError, match="99"):
+            Ledger.open(self.location)
+
+    def test_other_tables_are_not_a_ledger(self, store: Store) -> None:
+        self.tamper(self.location, "CREATE TABLE users (id INTEGER)")
+        with pytest.raises(NotALedgerError, match="not a ctxlog ledger"):
+            Ledger.open(self.location)
+        assert store.get_meta() == {}

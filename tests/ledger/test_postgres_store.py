@@ -1,0 +1,101 @@
+"""The PostgreSQL backend: the shared conformance suite against a throwaway server, then its specifics."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from ctxlog import ContextManager
+from ctxlog.errors import InvalidArgumentError, NotALedgerError, StorageError
+from ctxlog.ledger.log import Ledger, open_store
+from ctxlog.ledger.postgres import PostgresStore, redacted
+from ctxlog.ledger.store import Store
+
+from .conformance import META, make_records
+from .conformance_shared import SharedStoreConformance
+
+
+def attacker(url: str) -> psycopg.Connection:
+    """A superuser connection with triggers off, as someone with the database's keys could open."""
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute("SET session_replication_role = replica")
+    return conn
+
+
+class TestPostgresStore(SharedStoreConformance):
+    def new_location(self) -> str:
+        self.url: str = self.request.getfixturevalue("pg_url")
+        return self.url
+
+    def tamper(self, location: str, sql: str, params: tuple = ()) -> None:
+        with attacker(location) as conn:
+            conn.execute(sql.replace("?", "%s"), params)
+
+    def raw_update(self, store: Store, offset: int) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute('UPDATE events SET kind = %s WHERE "offset" = %s', ("x", offset))
+
+    def raw_delete(self, store: Store, offset: int) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute('DELETE FROM events WHERE "offset" = %s', (offset,))
+
+
+def test_truncate_is_refused(pg_url: str) -> None:
+    store = open_store(pg_url)
+    store.create_schema(dict(META))
+    store.begin()
+    store.insert(make_records([("a", "set")]))
+    store.commit()
+    with psycopg.connect(pg_url, autocommit=True) as conn, pytest.raises(psycopg.Error, match="append-only"):
+        conn.execute("TRUNCATE events")
+    assert store.head() is not None
+    store.close()
+
+
+def test_url_opens_a_postgres_store(pg_url: str) -> None:
+    store = open_store(pg_url)
+    assert isinstance(store, PostgresStore)
+    store.close()
+
+
+def test_password_is_kept_out_of_messages() -> None:
+    assert redacted("postgresql://ann:s3cret@db.example/ctx") == "postgresql://ann:***@db.example/ctx"
+    assert redacted("postgresql://ann@db.example/ctx") == "postgresql://ann@db.example/ctx"
+
+
+def test_unreachable_server_is_a_storage_error_naming_the_url() -> None:
+    with pytest.raises(StorageError, match=r"postgresql://ann:\*\*\*@127.0.0.1:1/x.*cannot reach"):
+        Ledger.open("postgresql://ann:pw@127.0.0.1:1/x?connect_timeout=2")
+
+
+def test_missing_database_is_not_a_ledger(pg_cluster: object) -> None:
+    with pytest.raises(NotALedgerError, match="does not exist"):
+        Ledger.open(pg_cluster.url("absent_db"))  # type: ignore[attr-defined]
+
+
+def test_missing_schema_is_not_a_ledger(pg_cluster: object) -> None:
+    with pytest.raises(NotALedgerError, match="create it first"):
+        Ledger.open(pg_cluster.url("postgres", "absent_schema"))  # type: ignore[attr-defined]
+
+
+def test_readonly_open_of_an_empty_schema_is_not_a_ledger(pg_url: str) -> None:
+    with pytest.raises(NotALedgerError, match="not a ctxlog ledger"):
+        Ledger.open(pg_url, readonly=True, create=False)
+
+
+def test_other_url_schemes_are_refused() -> None:
+    with pytest.raises(InvalidArgumentError, match="mysql"):
+        open_store("mysql://localhost/x")
+
+
+def test_manager_on_postgres_replays_to_the_live_tree(pg_url: str) -> None:
+    from ctxlog import replay
+
+    with ContextManager(pg_url, run="r") as mgr:
+        mgr.set("a", 1)
+        with mgr.step("s"):
+            mgr.set("b", [1, 2])
+            mgr.checkpoint("cp")
+        live = mgr.tree
+    assert replay(pg_url, run="r") == live
+    assert replay(pg_url, run="r", until="cp").get("b", "s") == [1, 2]
