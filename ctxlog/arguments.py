@@ -14,6 +14,15 @@ def name_arg(value: object, what: str) -> str:
     return utf8_arg(value, what)
 
 
+def id_arg(value: object, what: str) -> str:
+    """A name that becomes a run name or a context id: as :func:`name_arg`, and without NUL
+    characters, which PostgreSQL text cannot hold (one rule on every backend)."""
+    name = name_arg(value, what)
+    if "\x00" in name:
+        raise InvalidArgumentError(f"{what} {name!r} holds a NUL character; run names and context ids cannot")
+    return name
+
+
 def utf8_arg(value: str, what: str) -> str:
     """``value`` unless it holds lone surrogates, which no UTF-8 column or payload can store."""
     if not value.isascii():

@@ -17,7 +17,7 @@ import msgspec
 from .errors import InvalidArgumentError, KeyMismatchError, UnknownContextError, UnknownKeyError
 from .ledger.chain import GENESIS
 from .ledger.events import KINDS, Record
-from .ledger.log import Ledger
+from .ledger.log import Ledger, is_url
 from .ledger.store import RunInfo
 from .ledger.transfer import ExportHeader, check_key, export_ledger, import_ledger, read_header
 from .ledger.verify import VerifyResult, verify_records
@@ -252,14 +252,15 @@ def import_events(
     """Create the ledger at ``path`` (or fill an empty one) from an export; all rows verified, or none.
 
     ``source`` yields the export's lines; ``name`` names it in errors. A keyed export needs its
-    ``key``. When the import fails, nothing is appended and a file this call created is removed.
+    ``key``. When the import fails, nothing is appended and a file this call created is removed
+    (a PostgreSQL schema keeps the empty ledger tables: dropping tables is not an importer's call).
     """
     path = str(path)
     raw_key = key.encode() if isinstance(key, str) else key
     lines = iter(source)
     header = read_header(lines, name)
     check_key(header, raw_key, name)
-    created = not os.path.exists(path)
+    created = not is_url(path) and not os.path.exists(path)
     try:
         with Ledger.open(path, key=raw_key, create=True) as ledger:
             report = None if progress is None else _counting(progress, header.events)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 from .audit import runs
+from .errors import NotALedgerError
 from .manager import ContextManager
 from .policies import IsolationLevel, MergePolicy
 
@@ -17,7 +16,10 @@ def write_demo(path: str, run: str | None = None) -> ContextManager:
     The run is ``run``, else ``demo``, else the first free ``demo-N`` in that file.
     """
     if run is None:
-        taken = {info.run for info in runs(path)} if os.path.exists(path) else set()
+        try:
+            taken = {info.run for info in runs(path)}
+        except NotALedgerError:
+            taken = set()
         run = next(name for name in ("demo", *(f"demo-{n}" for n in range(2, 10**6))) if name not in taken)
     with ContextManager(path, run=run) as mgr:
         mgr.initialize("plan")

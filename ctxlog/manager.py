@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from .arguments import enum_arg, name_arg
+from .arguments import enum_arg, id_arg, name_arg
 from .errors import (
     ContextStateError,
     InvalidArgumentError,
@@ -85,7 +85,7 @@ class ContextManager(TimeTravelMixin, StepsMixin):
         key: bytes | str | None = None, synchronous: str = "FULL", snapshot_interval: int = 10_000,
     ) -> None:
         if run is not None:
-            name_arg(run, "run")
+            id_arg(run, "run")
         if checkpoint_interval is not None and (
             type(checkpoint_interval) is not int or checkpoint_interval < 1
         ):
@@ -289,7 +289,7 @@ class ContextManager(TimeTravelMixin, StepsMixin):
 
     def initialize(self, name: str = ROOT) -> str:
         """Start the root context, whose id is ``name``; a run has one root."""
-        name_arg(name, "name")
+        id_arg(name, "name")
         with self._writing():
             if self._tree.root_id is not None:
                 raise ContextStateError(f"run {self._run!r} already has the root {self._tree.root_id!r}")
@@ -310,7 +310,7 @@ class ContextManager(TimeTravelMixin, StepsMixin):
 
     def enter_step(self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT) -> str:
         """Create a child of the current context, make it current, and return its id."""
-        return self._open(None, name_arg(name, "name"), enum_arg(IsolationLevel, isolation, "isolation"))
+        return self._open(None, id_arg(name, "name"), enum_arg(IsolationLevel, isolation, "isolation"))
 
     def exit_step(self, merge: MergePolicy | str | None = None) -> ExecutionContext:
         """Leave the current context (merging it into its parent first when ``merge``); return it."""
@@ -324,7 +324,7 @@ class ContextManager(TimeTravelMixin, StepsMixin):
 
     def create_parallel_context(self, name: str | None = None) -> str:
         """Create an ISOLATED child of the current context marked parallel; current stays."""
-        name = "parallel" if name is None else name_arg(name, "name")
+        name = "parallel" if name is None else id_arg(name, "name")
         return self._open(None, name, IsolationLevel.ISOLATED, parallel=True, switch=False)
 
     def switch_to(self, context_id: str) -> None:

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .arguments import enum_arg, name_arg
+from .arguments import enum_arg, id_arg
 from .errors import ContextStateError, CtxlogError, InvalidArgumentError
 from .policies import IsolationLevel, MergePolicy
 
@@ -131,7 +131,7 @@ class Branch:
         return await run_aparallel(self.manager, self._stack[-1], branches, merge, max_workers, prefix=f"{self.id}.")
 
     def _scoped(self, name: str) -> str:
-        return f"{self.id}.{name_arg(name, 'name')}"
+        return f"{self.id}.{id_arg(name, 'name')}"
 
     def __repr__(self) -> str:
         return f"Branch(id={self.id!r}, current_id={self.current_id!r})"
@@ -149,7 +149,7 @@ def _plan(
 ) -> tuple[list[str], list[Callable[[Branch], Any]], list[Branch], MergePolicy | None]:
     """Check the arguments and open one isolated parallel context per branch, in branch order."""
     if isinstance(branches, Mapping):
-        names, funcs = [name_arg(n, "branch name") for n in branches], list(branches.values())
+        names, funcs = [id_arg(n, "branch name") for n in branches], list(branches.values())
     elif isinstance(branches, Sequence) and not isinstance(branches, (str, bytes)):
         funcs = list(branches)
         names = [_branch_name(fn, i) for i, fn in enumerate(funcs, start=1)]

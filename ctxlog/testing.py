@@ -117,6 +117,14 @@ class PostgresCluster:
             conn.execute(f"CREATE SCHEMA {name}")
         return self.url(database, name)
 
+    def drop_schema(self, url: str) -> None:
+        """Remove the schema of a URL made by :meth:`new_schema`, with its ledger."""
+        import psycopg
+
+        schema = urllib.parse.unquote(url.rsplit("search_path=", 1)[-1])
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
     def stop(self) -> None:
         """Stop the server and remove its directory."""
         if os.path.exists(os.path.join(self.data, "postmaster.pid")):

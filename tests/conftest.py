@@ -6,8 +6,11 @@ missing server is a failure instead, so the backend can never pass by not being 
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -44,6 +47,29 @@ def pg_cluster() -> Iterator[object]:
 def pg_url(pg_cluster: object) -> str:
     """The URL of a new, empty ledger location (its own schema) on the throwaway server."""
     return pg_cluster.new_schema()  # type: ignore[attr-defined, no-any-return]
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def fresh_ledgers(request: pytest.FixtureRequest) -> Callable[[], AbstractContextManager[str]]:
+    """Makes a new, empty ledger location per call on each backend: per hypothesis example, where a
+    function-scoped fixture would be shared by every example."""
+    if request.param == "sqlite":
+
+        @contextlib.contextmanager
+        def sqlite_file() -> Iterator[str]:
+            with tempfile.TemporaryDirectory(prefix="ctxlog-prop-") as tmp:
+                yield os.path.join(tmp, "ctx.db")
+
+        return sqlite_file
+    cluster = request.getfixturevalue("pg_cluster")
+
+    @contextlib.contextmanager
+    def pg_schema() -> Iterator[str]:
+        url = cluster.new_schema()
+        yield url
+        cluster.drop_schema(url)
+
+    return pg_schema
 
 
 @pytest.fixture

@@ -213,6 +213,13 @@ def _check_name(name: Any, what: str) -> str:
     return name
 
 
+def _check_id(name: Any, what: str) -> str:
+    """A name that becomes a context id: no NUL characters either (no SQL engine stores them alike)."""
+    if "\x00" in _check_name(name, what):
+        raise InvalidArgumentError(f"{what} holds a NUL character")
+    return name
+
+
 def _check_key(key: Any) -> str:
     if type(key) is not str:
         raise InvalidArgumentError(f"key must be a str, got {key!r}")
@@ -371,7 +378,7 @@ class Model:
     # -- operations -----------------------------------------------------------------------------
 
     def initialize(self, name: Any = ROOT) -> str:
-        _check_name(name, "name")
+        _check_id(name, "name")
         if self.state.root_id is not None:
             raise ContextStateError("the run already has a root")
         self.state = State({name: Ctx(name, None, name, created_offset=self.ledger.head + 1)}, name, name)
@@ -395,7 +402,7 @@ class Model:
         self._emit("deleted", ctx.id, *self._cause_of(ctx))
 
     def enter_step(self, name: Any, isolation: Any, cid: Any, *, parallel: bool = False) -> str:
-        _check_name(name, "name")
+        _check_id(name, "name")
         level = _isolation(isolation)
         parent = self._ensure_root()
         cid = self._fresh(cid)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctxlog import ContextManager, CtxlogError
+from ctxlog import ContextManager, CtxlogError, replay
 from ctxlog.audit import verify
 
 ANYTHING = st.one_of(
@@ -37,9 +37,12 @@ OPERATIONS: dict[str, Callable[[ContextManager, Any, Any], object]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def mgr(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    path = str(tmp_path_factory.mktemp("any") / "any.db")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def mgr(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    if request.param == "sqlite":
+        path = str(tmp_path_factory.mktemp("any") / "any.db")
+    else:
+        path = request.getfixturevalue("pg_cluster").new_schema()
     with ContextManager(path, run="r") as manager:
         manager.set("x", 1)
         manager.enter_step("step")
@@ -57,5 +60,7 @@ def test_only_ctxlog_errors_escape(mgr: ContextManager, name: str, a: Any, b: An
     assert mgr.current_id is not None and mgr.tree.contexts[mgr.current_id].status == "active"
 
 
-def test_the_ledger_still_verifies(mgr: ContextManager) -> None:
-    assert verify(mgr._ledger.store.location).ok
+def test_the_ledger_still_verifies_and_replays_to_the_live_tree(mgr: ContextManager) -> None:
+    location = mgr._ledger.store.location
+    assert verify(location).ok
+    assert replay(location, run="r") == mgr.tree

@@ -12,7 +12,8 @@ import contextlib
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from ctxlog import (
     replay,
 )
 from ctxlog.audit import verify
+from ctxlog.ledger.log import Ledger
 
 from .model import (
     checkpoint_names,
@@ -43,6 +45,8 @@ from .model import (
 )
 
 RUN = "r"
+Ledgers = Callable[[], AbstractContextManager[str]]
+"""``fresh_ledgers``: a new ledger location per example, on SQLite and on PostgreSQL."""
 
 OPS = st.one_of(
     st.tuples(st.just("set"), keys, json_values),
@@ -138,8 +142,10 @@ def same_tree(a: ContextTree, b: ContextTree, *, offsets: bool = True) -> None:
 
 
 @given(ops=op_lists)
-def test_live_state_equals_replayed_state(ops: list[tuple]) -> None:
-    with ledger_file() as path, ContextManager(path, run=RUN) as mgr:
+def test_live_state_equals_replayed_state(
+    ops: list[tuple], fresh_ledgers: Ledgers
+) -> None:
+    with fresh_ledgers() as path, ContextManager(path, run=RUN) as mgr:
         mgr.initialize()
         seen = run_ops(mgr, ops)
         live = mgr.tree
@@ -169,8 +175,10 @@ def test_every_offset_holds_a_well_formed_tree(ops: list[tuple]) -> None:
 
 
 @given(before=op_lists, after=op_lists, data=st.data())
-def test_restore_gives_the_tree_at_the_checkpoint(before: list[tuple], after: list[tuple], data: st.DataObject) -> None:
-    with ledger_file() as path, ContextManager(path, run=RUN) as mgr:
+def test_restore_gives_the_tree_at_the_checkpoint(
+    before: list[tuple], after: list[tuple], data: st.DataObject, fresh_ledgers: Ledgers
+) -> None:
+    with fresh_ledgers() as path, ContextManager(path, run=RUN) as mgr:
         taken: dict[str, tuple[int, ContextTree]] = {}
         for i, ops in enumerate((before, after)):
             run_ops(mgr, ops)
@@ -464,8 +472,10 @@ def test_auto_checkpoints_with_any_operations(n: int, ops: list[tuple]) -> None:
 
 
 @given(first=op_lists, second=op_lists, interleave=st.lists(st.tuples(keys, json_values), max_size=3))
-def test_reopening_a_run_resumes_exactly(first: list[tuple], second: list[tuple], interleave: list[tuple]) -> None:
-    with ledger_file() as path, ledger_file() as straight:
+def test_reopening_a_run_resumes_exactly(
+    first: list[tuple], second: list[tuple], interleave: list[tuple], fresh_ledgers: Ledgers
+) -> None:
+    with fresh_ledgers() as path, fresh_ledgers() as straight:
         blobs: list[bytes] = []
         with ContextManager(path, run=RUN) as mgr:
             mgr.initialize()
@@ -491,16 +501,18 @@ def test_reopening_a_run_resumes_exactly(first: list[tuple], second: list[tuple]
             mgr.set("after", True)
             mgr.enter_step("later")
             final = mgr.tree
-        with contextlib.closing(sqlite3.connect(path)) as db:
-            seqs = [s for (s,) in db.execute('SELECT seq FROM events WHERE run = ? ORDER BY "offset"', (RUN,))]
+        with Ledger.open(path, readonly=True) as ledger:
+            seqs = [r.seq for r in ledger.records(RUN)]
         assert seqs == list(range(1, len(seqs) + 1))
         same_tree(replay(path, run=RUN), final)
         assert verify(path).ok
 
 
 @given(ops=op_lists, value=json_values)
-def test_a_stale_writer_is_refused_not_forked(ops: list[tuple], value: Any) -> None:
-    with ledger_file() as path:
+def test_a_stale_writer_is_refused_not_forked(
+    ops: list[tuple], value: Any, fresh_ledgers: Ledgers
+) -> None:
+    with fresh_ledgers() as path:
         with ContextManager(path, run=RUN) as a:
             a.set("x", 1)
             with ContextManager(path, run=RUN) as b:  # a second writer of the same run

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 
-from ctxlog import ContextManager, CtxlogError, InvalidValueError, MergePolicy
+from ctxlog import ContextManager, CtxlogError, InvalidArgumentError, InvalidValueError, MergePolicy
 from ctxlog.audit import verify
 
 Op = Callable[[ContextManager], object]
@@ -125,3 +126,28 @@ def test_closed_manager_refuses_operations(ledger_path: str) -> None:
     mgr.close()
     with pytest.raises(CtxlogError, match="closed"):
         mgr.set("a", 1)
+
+
+@pytest.mark.parametrize("where", ["run", "initialize", "enter_step", "create_parallel_context", "parallel"])
+def test_a_nul_in_a_run_name_or_context_id_is_refused_on_every_backend(
+    where: str, fresh_ledgers: Callable[[], AbstractContextManager[str]]
+) -> None:
+    bad = "a\x00b"
+    with fresh_ledgers() as path:
+        if where == "run":
+            with pytest.raises(InvalidArgumentError, match="NUL"):
+                ContextManager(path, run=bad)
+            return
+        with ContextManager(path, run="r") as mgr:
+            if where != "initialize":
+                mgr.initialize()
+            head = mgr.offset
+            calls = {
+                "initialize": lambda: mgr.initialize(bad), "enter_step": lambda: mgr.enter_step(bad),
+                "create_parallel_context": lambda: mgr.create_parallel_context(bad),
+                "parallel": lambda: mgr.parallel({bad: lambda branch: None}),
+            }
+            with pytest.raises(InvalidArgumentError, match="NUL"):
+                calls[where]()
+            assert mgr.offset == head
+        assert verify(path).ok

@@ -25,6 +25,8 @@ def check_tree_state(state: TreeState) -> None:
     for cid, ctx in contexts.items():
         if ctx.id != cid or not cid:
             raise DeserializeError(f"context stored under {cid!r} has id {ctx.id!r}")
+        if "\x00" in cid:
+            raise DeserializeError(f"context id {cid!r} holds a NUL character, which no ledger column stores")
         if ctx.status not in STATUSES:
             raise DeserializeError(f"context {cid!r} has unknown status {ctx.status!r}")
         if ctx.parent_id is None and cid != state.root_id:
