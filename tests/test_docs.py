@@ -78,9 +78,14 @@ def test_the_library_documents_have_examples() -> None:
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_document_examples_run(document: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    blocks = python_blocks(document.read_text(encoding="utf-8"))
+def test_document_examples_run(
+    document: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    text = document.read_text(encoding="utf-8")
+    blocks = python_blocks(text)
     monkeypatch.chdir(tmp_path)
+    if "CTXLOG_URL" in text:  # the examples of a server ledger get one on the throwaway server
+        monkeypatch.setenv("CTXLOG_URL", request.getfixturevalue("pg_cluster").new_schema())
     name = document.relative_to(ROOT).as_posix()
     namespace: dict[str, object] = {"__name__": f"docs_{document.stem}"}
     try:

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from ctxlog import ContextManager
-from ctxlog.errors import InvalidArgumentError, NotALedgerError, StorageError
+from ctxlog.errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from ctxlog.ledger.log import Ledger, open_store
 from ctxlog.ledger.postgres import PostgresStore, redacted
 from ctxlog.ledger.store import Store
@@ -99,3 +99,30 @@ def test_manager_on_postgres_replays_to_the_live_tree(pg_url: str) -> None:
         live = mgr.tree
     assert replay(pg_url, run="r") == live
     assert replay(pg_url, run="r", until="cp").get("b", "s") == [1, 2]
+
+
+def _with_role(url: str, role: str) -> str:
+    return url.replace("postgresql://ctxlog@", f"postgresql://{role}@")
+
+
+def test_documented_grants_are_enough_to_write_and_to_audit(pg_url: str) -> None:
+    from ctxlog import replay
+    from ctxlog.audit import verify
+
+    with ContextManager(pg_url, run="r") as mgr:
+        mgr.set("a", 1)
+    schema = pg_url.rsplit("%3D", 1)[-1]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for role in ("writer_" + schema, "auditor_" + schema):
+            conn.execute(f"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA {schema} TO {role}")
+        conn.execute(f"GRANT SELECT ON meta, events, snapshots TO auditor_{schema}")
+        conn.execute(f"GRANT SELECT ON meta TO writer_{schema}")
+        conn.execute(f"GRANT SELECT, INSERT, UPDATE ON events, snapshots TO writer_{schema}")
+    writer, auditor = _with_role(pg_url, "writer_" + schema), _with_role(pg_url, "auditor_" + schema)
+    with ContextManager(writer, run="r") as mgr:
+        mgr.set("b", 2)
+        mgr.checkpoint("cp")
+    assert verify(auditor).ok and replay(auditor, run="r").get("b") == 2
+    with pytest.raises(ReadOnlyError), ContextManager(auditor, run="r") as mgr:
+        mgr.set("c", 3)
+    assert verify(pg_url).events == 4
