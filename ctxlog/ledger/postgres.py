@@ -33,7 +33,7 @@ T = TypeVar("T")
 PAGE = 2000
 LOCK_TIMEOUT = "30s"
 COPY_FROM = 64
-"""Batches of at least this many rows go in by COPY, smaller ones by one pipelined INSERT each."""
+"""Batches of at least this many rows go in by COPY at once; smaller ones wait for the COMMIT."""
 _NO_BOUND = 2**62
 _COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -133,12 +133,13 @@ class PostgresStore(Store):
         self._begin_head: tuple[int, str] | None = None
         self._txn_head: tuple[int, str] | None = None
         self._savepoints: list[tuple[int, str] | None] = []
+        self._queued: list[Record] = []
         with translated(self.location):
             try:
                 self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
             except psycopg.ProgrammingError as exc:
                 raise InvalidArgumentError(f"{self.location}: not a usable PostgreSQL URL ({exc})") from None
-            settings = [f"SET lock_timeout = '{LOCK_TIMEOUT}'"]
+            settings = [f"SET lock_timeout = '{LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan"]
             if synchronous.upper() in ("OFF", "NORMAL"):
                 settings.append("SET synchronous_commit = off")
             if readonly:
@@ -151,15 +152,25 @@ class PostgresStore(Store):
 
     def _execute(self, sql: str, params: tuple = ()) -> None:
         with translated(self.location):
+            self._send_queued()
             self._conn.execute(sql, params)
 
     def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
         with translated(self.location):
+            self._send_queued()
             return self._conn.execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: tuple = ()) -> tuple | None:
         with translated(self.location):
+            self._send_queued()
             return self._conn.execute(sql, params).fetchone()
+
+    def _send_queued(self) -> None:
+        """Hand the queued rows to the server (before anything that could read them)."""
+        if self._queued:
+            queued, self._queued = self._queued, []
+            with self._conn.cursor() as cursor:
+                cursor.executemany(_INSERT, [astuple(r) for r in queued])
 
     def _tables(self) -> set[str]:
         rows = self._all("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
@@ -214,10 +225,20 @@ class PostgresStore(Store):
         self._savepoints = []
 
     def commit(self) -> None:
-        self._execute("COMMIT")
+        """COMMIT, with the rows still queued sent in the same round trip (pipeline mode)."""
+        with translated(self.location):
+            if self._queued and psycopg.Pipeline.is_supported():
+                queued, self._queued = self._queued, []
+                with self._conn.pipeline(), self._conn.cursor() as cursor:
+                    cursor.executemany(_INSERT, [astuple(r) for r in queued])
+                    cursor.execute("COMMIT")
+            else:
+                self._send_queued()
+                self._conn.execute("COMMIT")
         self._known_head = self._txn_head
 
     def rollback(self) -> None:
+        self._queued = []
         with translated(self.location):
             if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 self._conn.execute("ROLLBACK")
@@ -232,6 +253,7 @@ class PostgresStore(Store):
         self._savepoints.pop()
 
     def rollback_to(self, name: str) -> None:
+        self._queued = []  # queued after the savepoint, which sent everything before it
         self._execute(f'ROLLBACK TO SAVEPOINT "{name}"; RELEASE SAVEPOINT "{name}"')
         self._txn_head = self._savepoints.pop()
 
@@ -254,17 +276,21 @@ class PostgresStore(Store):
         return row[0] or 0 if row else 0
 
     def insert(self, records: list[Record]) -> None:
+        """Queue a small batch for the next round trip (the COMMIT's, usually); COPY a large one now.
+
+        A refused row (a duplicate offset, say) raises here or at the next call that talks to the
+        server, :meth:`commit` included; either way the transaction is then rolled back whole.
+        """
         if not records:
             return
-        with translated(self.location), self._conn.cursor() as cursor:
-            if len(records) >= COPY_FROM:
+        if len(records) >= COPY_FROM:
+            with translated(self.location), self._conn.cursor() as cursor:
+                self._send_queued()
                 with cursor.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy:
                     for record in records:
                         copy.write_row(astuple(record))
-            elif len(records) == 1:
-                cursor.execute(_INSERT, astuple(records[0]))
-            else:
-                cursor.executemany(_INSERT, [astuple(r) for r in records])
+        else:
+            self._queued.extend(records)
         self._txn_head = (records[-1].offset, records[-1].hash)
 
     def _pages(
