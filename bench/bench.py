@@ -35,6 +35,8 @@ PROFILE_FOR = {
     "durable-full": ["durable-full"], "durable-normal": ["durable-normal"], "batched": ["batched"],
     "replay": ["replay"], "until": ["until", "full-replay"], "memory": ["full-replay"],
     "peer-append": ["batched"], "peer-replay": ["replay"],
+    "pg-append-1": ["pg-append"], "pg-append-4": ["pg-append"], "pg-append-8": ["pg-append"],
+    "pg-replay": ["pg-replay"],
 }
 
 

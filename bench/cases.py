@@ -14,6 +14,7 @@ from typing import Any
 
 import memory
 import peers
+import postgres
 import raw
 import workload as wl
 from harness import Bench
@@ -325,5 +326,5 @@ def peers_case(bench: Bench) -> None:
 
 CASES: dict[str, Callable[[Bench], None]] = {
     "durable": durable, "batched": batched, "replay": replay_case, "until": until_case,
-    "bytes": bytes_case, "memory": memory_case, "peers": peers_case,
+    "bytes": bytes_case, "memory": memory_case, "peers": peers_case, "postgres": postgres.postgres_case,
 }

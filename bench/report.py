@@ -62,7 +62,9 @@ def median(values: list[float]) -> float:
 
 
 def fmt(value: float, unit: str) -> str:
-    """A figure with its unit, readable at a glance."""
+    """A figure with its unit, readable at a glance ("—" for a row that measured nothing)."""
+    if value != value:  # NaN: a skipped case's row
+        return "—"
     if unit == "ops/s" or unit == "events/s":
         return f"{value:,.0f} {unit}"
     if unit == "s":
@@ -97,7 +99,7 @@ def render_table(rows: list[Row]) -> str:
             target = f"{sign} {r.target:g}×" + (f" (stretch {sign} {r.stretch:g}×)" if r.stretch else "")
         out.append(
             f"| {r.case} | {fmt(r.ctxlog, r.unit)} | {r.baseline_name}: {fmt(r.baseline, r.unit)} "
-            f"| {r.ratio:.2f}× ({arrow}) | {target} | {r.status} |"
+            f"| {'—' if r.ratio != r.ratio else f'{r.ratio:.2f}×'} ({arrow}) | {target} | {r.status} |"
         )
     return "\n".join(out)
 

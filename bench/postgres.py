@@ -1,0 +1,316 @@
+"""The PostgreSQL rows: append throughput with 1, 4 and 8 writer processes, and verified replay.
+
+Each figure is set against raw psycopg on the same server in the same run: autocommit single-row
+INSERTs of the same payload text plus a SHA-256 hex hash into a plain table for the appends, a
+server-side cursor read with msgspec decode and SHA-256 verify for the replay (what
+:func:`raw.replay_raw` does on SQLite). The server is a throwaway cluster with PostgreSQL's
+default durability (fsync on, synchronous_commit on), started once for the case.
+
+Writers are real processes (``pg_worker.py``), started and set up before any timing, so the rows
+measure contention between hosts' worth of connections rather than threads sharing a GIL. Without
+psycopg or PostgreSQL server binaries the case prints one ``info`` row saying why it was skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import harness
+import msgspec
+import workload as wl
+from harness import Bench
+from report import Row, median
+
+import ctxlog
+from ctxlog import ContextManager
+
+WRITERS = (1, 4, 8)
+APPENDS = {"full": 2_400, "quick": 240}
+"""Events per round at every concurrency level, split evenly among the writers."""
+PAGE = 2_000  # rows per FETCH of the raw replay, as ctxlog's PostgreSQL backend pages its reads
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pg_worker.py")
+GENESIS = "0" * 64
+
+
+def unavailable() -> str | None:
+    """Why the PostgreSQL rows cannot run here, or None when they can."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "psycopg is not installed (pip install -e '.[postgres]')"
+    from ctxlog.testing import find_bindir
+
+    if find_bindir() is None:
+        return "no PostgreSQL server binaries (initdb/pg_ctl) on PATH, under /usr/lib/postgresql or in $PG_BINDIR"
+    return None
+
+
+def skipped_row(reason: str) -> Row:
+    nan = float("nan")
+    return Row(f"PostgreSQL: skipped ({reason})", nan, "no server", nan, "events/s", "higher",
+               key="postgres-skipped")
+
+
+class Writers:
+    """``n`` worker processes of one side, set up and waiting; :meth:`round` times one round of all."""
+
+    def __init__(self, side: str, url: str, n: int, count: int, payloads: str, logdir: str) -> None:
+        self.side = side
+        self.procs: list[subprocess.Popen[str]] = []
+        self.errs: list[str] = []
+        try:
+            for i in range(n):
+                err = os.path.join(logdir, f"pg-{side}-{i}.stderr")
+                with open(err, "w", encoding="utf-8") as f:
+                    self.procs.append(subprocess.Popen(
+                        [sys.executable, WORKER, side, url, f"w{i}", str(count), payloads],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=f, text=True, bufsize=1,
+                    ))
+                self.errs.append(err)
+            self.setup = [int(self._expect(i, "ready").split()[1]) for i in range(n)]
+        except BaseException:
+            self.close()
+            raise
+
+    def _expect(self, i: int, word: str) -> str:
+        line = self.procs[i].stdout.readline() if self.procs[i].stdout else ""
+        if not line.startswith(word):
+            self.procs[i].wait(timeout=30)
+            with open(self.errs[i], encoding="utf-8") as f:
+                tail = f.read()[-2000:]
+            raise RuntimeError(f"{self.side} writer {i} said {line!r} instead of {word!r}: {tail}")
+        return line
+
+    def round(self, n: int, count: int) -> float:
+        """Seconds from telling the first ``n`` writers to go to the last one's ``done``."""
+        t0 = time.perf_counter()
+        for p in self.procs[:n]:
+            assert p.stdin is not None
+            p.stdin.write(f"go {count}\n")
+            p.stdin.flush()
+        for i in range(n):
+            self._expect(i, "done")
+        return time.perf_counter() - t0
+
+    def close(self) -> None:
+        for p in self.procs:
+            try:
+                if p.stdin:
+                    p.stdin.close()
+                p.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                p.kill()
+                p.wait()
+        self.procs = []
+
+
+def _connect(url: str, **kw: Any) -> Any:
+    import psycopg
+
+    return psycopg.connect(url, **kw)
+
+
+def raw_schema(cluster: Any, name: str) -> str:
+    """A URL whose search_path is a new schema ``name`` holding an empty raw table."""
+    import pg_worker
+
+    with _connect(cluster.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    url = cluster.url(schema=name)
+    with _connect(url, autocommit=True) as conn:
+        conn.execute(pg_worker.RAW_TABLE)
+    return url
+
+
+def set_payloads(cluster: Any, pairs: list[tuple[str, Any]]) -> list[str]:
+    """The payload texts ctxlog stores for these set() calls, read back from a scratch ledger."""
+    url = cluster.new_schema()
+    with ContextManager(url, run="payloads") as mgr:
+        mgr.enter_step("hot")
+        with mgr.transaction():
+            for key, value in pairs:
+                mgr.set(key, value)
+    with _connect(url) as conn:
+        rows = conn.execute("""SELECT payload FROM events WHERE kind = 'set' ORDER BY "offset" """).fetchall()
+    return [r[0] for r in rows]
+
+
+def append_case(bench: Bench, cluster: Any, mode: str) -> None:
+    """1, 4 and 8 writer processes: durable set() each, against autocommit INSERT each."""
+    total = APPENDS[mode]
+    reps = max(bench.sizes.reps, 5) if mode == "full" else bench.sizes.reps
+    pairs = wl.hot_sets(total, bench.pool)
+    payload_file = bench.path("pg-payloads.json")
+    payloads = set_payloads(cluster, pairs)
+    assert len(payloads) == total, (len(payloads), total)
+    with open(payload_file, "w", encoding="utf-8") as f:
+        json.dump(payloads, f)
+    url = cluster.new_schema()
+    ContextManager(url, run="setup").close()  # create the ledger before the writers race to
+    raw_url = raw_schema(cluster, "raw_append")
+    most = max(WRITERS)
+    started = time.perf_counter()
+    ctx_w = Writers("ctxlog", url, most, total, payload_file, bench.workdir)
+    bench.closers.insert(0, ctx_w.close)  # before the server stops
+    raw_w = Writers("raw", raw_url, most, total, payload_file, bench.workdir)
+    bench.closers.insert(0, raw_w.close)
+    bench.log(f"  {2 * most} writer processes ready in {time.perf_counter() - started:.1f} s")
+    written = [0] * most
+    for n in WRITERS:
+        count = total // n
+
+        def ctx(n: int = n, count: int = count) -> float:
+            for i in range(n):
+                written[i] += count
+            return ctx_w.round(n, count)
+
+        ctx_t, raw_t = bench.reps(
+            [ctx, lambda n=n, count=count: raw_w.round(n, count)], reps
+        )
+        events = n * count
+        bench.rows.append(Row(
+            f"PostgreSQL append: {n} writer process{'es' if n > 1 else ''}, each `set()` its own transaction",
+            events / median(ctx_t),
+            f"raw psycopg autocommit INSERT per row, {n} process{'es' if n > 1 else ''}", events / median(raw_t),
+            "events/s", "higher", ctxlog_reps=[events / t for t in ctx_t], baseline_reps=[events / t for t in raw_t],
+            note=f"{events:,} events per rep in all ({count:,} per writer, each writer its own run), timed from "
+                 "one start barrier to the last writer's finish; raw rows: same payload text + SHA-256 hex hash "
+                 "chained per writer, bigint identity key, no lock beyond the INSERT",
+            key=f"pg-append-{n}",
+        ))
+    bench.rows[-1].note += "; " + check_ledger(bench, url, ctx_w.setup, written)
+    bench.profiles["pg-append"] = lambda: _profile_appends(cluster.new_schema(), pairs)
+
+
+def check_ledger(bench: Bench, url: str, setup: list[int], written: list[int]) -> str:
+    """The writers' ledger verifies and every run holds exactly what its writer wrote (else raise)."""
+    result = ctxlog.audit.verify(url)
+    held = {info.run: info.events for info in ctxlog.audit.runs(url)}
+    expected = {f"w{i}": setup[i] + written[i] for i in range(len(setup))}
+    got = {run: held.get(run, 0) for run in expected}
+    fact = (f"verify ok={result.ok}, {result.events:,} events; per run held {got}, "
+            f"expected {expected}")
+    bench.facts["postgres append ledger"] = fact
+    bench.log(f"  append ledger: {fact}")
+    if not result.ok:
+        raise AssertionError(f"the writers' PostgreSQL ledger does not verify: {result.summary()}")
+    if got != expected or result.events != sum(held.values()):
+        raise AssertionError(f"the writers' PostgreSQL ledger lost or gained events: {fact}")
+    return (f"after all rounds the writers' ledger verifies ({result.events:,} events) and each of the "
+            f"{len(expected)} runs holds exactly the events its writer wrote")
+
+
+def _profile_appends(url: str, pairs: list[tuple[str, Any]]) -> None:
+    """One writer's durable set() loop, in this process (what cProfile can see)."""
+    with ContextManager(url, run="profile") as mgr:
+        mgr.enter_step("hot")
+        for key, value in pairs:
+            mgr.set(key, value)
+
+
+def build_raw_replay(cluster: Any, ledger_url: str) -> str:
+    """A raw table holding the ledger's payloads in offset order with their SHA-256 chain."""
+    url = raw_schema(cluster, "raw_replay")
+    sha, fromhex = hashlib.sha256, bytes.fromhex
+    head = GENESIS
+    with _connect(ledger_url) as src, _connect(url) as dst:
+        with src.cursor(name="payloads") as cur, dst.cursor() as out:
+            cur.execute('SELECT payload FROM events ORDER BY "offset"')
+            with out.copy("COPY raw (payload, hash) FROM STDIN") as copy:
+                for (payload,) in cur:
+                    head = sha(fromhex(head) + payload.encode()).hexdigest()
+                    copy.write_row((payload, head))
+        dst.execute("ANALYZE raw")
+    return url
+
+
+def replay_raw(url: str) -> int:
+    """Stream every row through a server-side cursor, decode its payload, verify the chain."""
+    decode = msgspec.json.decode
+    sha, fromhex = hashlib.sha256, bytes.fromhex
+    head, expected = GENESIS, 1
+    with _connect(url) as conn, conn.cursor(name="replay") as cur:
+        cur.execute("SELECT id, payload, hash FROM raw ORDER BY id")
+        while rows := cur.fetchmany(PAGE):
+            for offset, payload, digest in rows:
+                if offset != expected:
+                    raise AssertionError(f"raw table: id {expected} missing")
+                decode(payload)
+                if sha(fromhex(head) + payload.encode()).hexdigest() != digest:
+                    raise AssertionError(f"raw table: chain broken at {offset}")
+                head, expected = digest, expected + 1
+    return expected - 1
+
+
+def replay_case(bench: Bench, cluster: Any, mode: str) -> None:
+    """Verified replay of the mix run, against a raw streamed read + decode + verify."""
+    url = cluster.new_schema()
+    t0 = time.perf_counter()
+    ops = wl.mix_ops(bench.sizes.replay, bench.pool, checkpoint_every=bench.sizes.checkpoint_every)
+    wl.generate(url, ops, synchronous="NORMAL")
+    with _connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM snapshots")  # a derivable cache: without it every event is folded
+        conn.execute("ANALYZE")
+    events = wl.count_events(ops)
+    raw_url = build_raw_replay(cluster, url)
+    bench.log(f"  generated the PostgreSQL mix ledger and raw table: {events:,} events in "
+              f"{time.perf_counter() - t0:.1f} s")
+    reference = ctxlog.replay(url, run=wl.RUN)
+    tree = None
+
+    def ctx() -> float:
+        nonlocal tree
+        t0 = time.perf_counter()
+        tree = ctxlog.replay(url, run=wl.RUN, verify=True)
+        return time.perf_counter() - t0
+
+    def raw() -> float:
+        t0 = time.perf_counter()
+        assert replay_raw(raw_url) == events
+        return time.perf_counter() - t0
+
+    ctx_t, raw_t = bench.reps([ctx, raw], max(bench.sizes.reps, 5) if mode == "full" else None)
+    assert tree == reference and tree is not None and tree.offset == events, "verified replay differs"
+    sqlite = bench.facts.get("replay events/s")
+    bench.rows.append(Row(
+        f"PostgreSQL replay: fold a {events:,}-event run into a tree, chain verified", events / median(ctx_t),
+        "raw psycopg server-side cursor read + msgspec decode + SHA-256 verify", events / median(raw_t),
+        "events/s", "higher", ctxlog_reps=[events / t for t in ctx_t], baseline_reps=[events / t for t in raw_t],
+        note=f"`replay(url, run=..., verify=True)` of the mix run with its snapshot cache emptied, so every "
+             f"event is folded and verified; raw reads {PAGE:,} rows per FETCH; connecting counted on both sides"
+             + (f"; the same fold on SQLite in this run: {sqlite:,.0f} events/s" if sqlite else ""),
+        key="pg-replay",
+    ))
+    bench.facts["postgres replay events"] = events
+    bench.profiles["pg-replay"] = lambda: ctxlog.replay(url, run=wl.RUN, verify=True)
+
+
+def postgres_case(bench: Bench) -> None:
+    """Start a durable throwaway server, measure the appends and the replay, stop it at the end."""
+    reason = unavailable()
+    if reason is None:
+        from ctxlog.testing import ClusterUnavailable, PostgresCluster
+
+        try:
+            cluster = PostgresCluster(durable=True).start()
+        except ClusterUnavailable as exc:
+            reason = str(exc)
+    if reason is not None:
+        bench.log(f"  PostgreSQL rows skipped: {reason}")
+        bench.rows.append(skipped_row(reason))
+        return
+    bench.closers.append(cluster.stop)  # after the writers' closers, which go first
+    with _connect(cluster.url()) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+        fsync = conn.execute("SHOW fsync").fetchone()[0]
+        commit = conn.execute("SHOW synchronous_commit").fetchone()[0]
+    bench.facts["postgres server"] = f"{version}, fsync={fsync}, synchronous_commit={commit}, 127.0.0.1 TCP"
+    mode = "full" if bench.sizes.replay >= harness.FULL.replay else "quick"
+    append_case(bench, cluster, mode)
+    replay_case(bench, cluster, mode)
