@@ -21,6 +21,7 @@ from msgspec.structs import astuple
 
 from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from .events import Record
+from .pgschema import BEGIN_WRITE, COLUMNS, HEAD, INSERT, SCHEMA
 from .store import RunInfo, Snapshot, Store
 
 try:
@@ -35,43 +36,6 @@ LOCK_TIMEOUT = "30s"
 COPY_FROM = 64
 """Batches of at least this many rows go in by COPY at once; smaller ones wait for the COMMIT."""
 _NO_BOUND = 2**62
-_COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
-_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-_HEAD = 'SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1'
-_BEGIN = f"BEGIN; LOCK TABLE events IN EXCLUSIVE MODE; {_HEAD}"
-
-SCHEMA = """
-CREATE TABLE meta (key text COLLATE "C" PRIMARY KEY, value text NOT NULL);
-CREATE TABLE events (
-    "offset" bigint  PRIMARY KEY,
-    run      text    COLLATE "C" NOT NULL,
-    seq      bigint  NOT NULL,
-    ts       bigint  NOT NULL,
-    kind     text    COLLATE "C" NOT NULL,
-    context  text    COLLATE "C" NOT NULL,
-    cause    bigint,
-    payload  text    NOT NULL,
-    hash     text    NOT NULL,
-    UNIQUE (run, seq)
-);
-CREATE INDEX events_checkpoints ON events (run) WHERE kind = 'checkpoint';
-CREATE TABLE snapshots (
-    run      text   COLLATE "C" NOT NULL,
-    seq      bigint NOT NULL,
-    "offset" bigint NOT NULL,
-    hash     text   NOT NULL,
-    state    bytea  NOT NULL,
-    PRIMARY KEY (run, seq)
-);
-CREATE FUNCTION ctxlog_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN RAISE EXCEPTION 'ctxlog events are append-only: % refused', TG_OP; END $$;
-CREATE TRIGGER events_no_change BEFORE UPDATE OR DELETE ON events
-    FOR EACH ROW EXECUTE FUNCTION ctxlog_refuse_change();
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
-    FOR EACH STATEMENT EXECUTE FUNCTION ctxlog_refuse_change();
-CREATE FUNCTION ctxlog_checkpoint_name(payload text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN RETURN payload::json ->> 'name'; EXCEPTION WHEN others THEN RETURN NULL; END $$;
-"""
 
 
 def redacted(url: str) -> str:
@@ -134,43 +98,72 @@ class PostgresStore(Store):
         self._txn_head: tuple[int, str] | None = None
         self._savepoints: list[tuple[int, str] | None] = []
         self._queued: list[Record] = []
+        self._url, self._closed, self._txn_open = url, False, False
+        self._settings = [f"SET lock_timeout = '{LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan"]
+        if synchronous.upper() in ("OFF", "NORMAL"):
+            self._settings.append("SET synchronous_commit = off")
+        if readonly:
+            self._settings.append("SET default_transaction_read_only = on")
         with translated(self.location):
+            self._conn = self._connect()
+
+    def _connect(self) -> psycopg.Connection:
+        try:
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+        except psycopg.ProgrammingError as exc:
+            raise InvalidArgumentError(f"{self.location}: not a usable PostgreSQL URL ({exc})") from None
+        try:
+            conn.execute("; ".join(self._settings))
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _run(self, call: Callable[[], T]) -> T:
+        """``call()``, tried once more on a new connection when the old one turned out to be lost
+        (a server restart, a terminated session) while no transaction was open: nothing was lost."""
+        with translated(self.location):
+            if self._conn.broken and not self._txn_open and not self._closed:
+                self._reconnect()
             try:
-                self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
-            except psycopg.ProgrammingError as exc:
-                raise InvalidArgumentError(f"{self.location}: not a usable PostgreSQL URL ({exc})") from None
-            settings = [f"SET lock_timeout = '{LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan"]
-            if synchronous.upper() in ("OFF", "NORMAL"):
-                settings.append("SET synchronous_commit = off")
-            if readonly:
-                settings.append("SET default_transaction_read_only = on")
-            try:
-                self._conn.execute("; ".join(settings))
-            except BaseException:
-                self._conn.close()
-                raise
+                return call()
+            except psycopg.OperationalError:
+                if not self._conn.broken or self._txn_open or self._closed:
+                    raise
+                self._reconnect()
+                return call()
+
+    def _reconnect(self) -> None:
+        self._conn.close()
+        self._conn = self._connect()
 
     def _execute(self, sql: str, params: tuple = ()) -> None:
-        with translated(self.location):
+        def call() -> None:
             self._send_queued()
             self._conn.execute(sql, params)
 
+        self._run(call)
+
     def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with translated(self.location):
+        def call() -> list[tuple]:
             self._send_queued()
             return self._conn.execute(sql, params).fetchall()
 
+        return self._run(call)
+
     def _one(self, sql: str, params: tuple = ()) -> tuple | None:
-        with translated(self.location):
+        def call() -> tuple | None:
             self._send_queued()
             return self._conn.execute(sql, params).fetchone()
+
+        return self._run(call)
 
     def _send_queued(self) -> None:
         """Hand the queued rows to the server (before anything that could read them)."""
         if self._queued:
             queued, self._queued = self._queued, []
             with self._conn.cursor() as cursor:
-                cursor.executemany(_INSERT, [astuple(r) for r in queued])
+                cursor.executemany(INSERT, [astuple(r) for r in queued])
 
     def _tables(self) -> set[str]:
         rows = self._all("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
@@ -211,18 +204,32 @@ class PostgresStore(Store):
     def begin(self) -> None:
         if self.readonly:
             raise ReadOnlyError(f"{self.location}: opened read-only; open it for writing to append")
-        with translated(self.location):
+
+        def call() -> tuple | None:
             cursor = self._conn.cursor()
             try:
-                cursor.execute(_BEGIN)
+                cursor.execute(BEGIN_WRITE)
                 cursor.nextset()
                 cursor.nextset()
-                row = cursor.fetchone()
+                return cursor.fetchone()
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._abandon()
                 raise
+
+        row = self._run(call)
+        self._txn_open = True
         self._begin_head = self._txn_head = (row[0], row[1]) if row else None
         self._savepoints = []
+
+    def _abandon(self) -> None:
+        """Roll back whatever is open; a lost connection has nothing open left to roll back."""
+        if self._conn.broken or self._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            return
+        try:
+            self._conn.execute("ROLLBACK")
+        except psycopg.OperationalError:
+            if not self._conn.broken:
+                raise
 
     def commit(self) -> None:
         """COMMIT, with the rows still queued sent in the same round trip (pipeline mode)."""
@@ -230,18 +237,18 @@ class PostgresStore(Store):
             if self._queued and psycopg.Pipeline.is_supported():
                 queued, self._queued = self._queued, []
                 with self._conn.pipeline(), self._conn.cursor() as cursor:
-                    cursor.executemany(_INSERT, [astuple(r) for r in queued])
+                    cursor.executemany(INSERT, [astuple(r) for r in queued])
                     cursor.execute("COMMIT")
             else:
                 self._send_queued()
                 self._conn.execute("COMMIT")
+        self._txn_open = False
         self._known_head = self._txn_head
 
     def rollback(self) -> None:
-        self._queued = []
+        self._queued, self._txn_open = [], False
         with translated(self.location):
-            if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                self._conn.execute("ROLLBACK")
+            self._abandon()
         self._known_head = self._begin_head
 
     def savepoint(self, name: str) -> None:
@@ -262,13 +269,10 @@ class PostgresStore(Store):
         self._known_head = self._begin_head
         return changed
 
-    def _in_transaction(self) -> bool:
-        return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
-
     def head(self) -> tuple[int, str] | None:
-        if self._in_transaction():
+        if self._txn_open:
             return self._txn_head
-        row = self._one(_HEAD)
+        row = self._one(HEAD)
         return (row[0], row[1]) if row else None
 
     def last_seq(self, run: str) -> int:
@@ -286,7 +290,7 @@ class PostgresStore(Store):
         if len(records) >= COPY_FROM:
             with translated(self.location), self._conn.cursor() as cursor:
                 self._send_queued()
-                with cursor.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy:
+                with cursor.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
                     for record in records:
                         copy.write_row(astuple(record))
         else:
@@ -309,7 +313,7 @@ class PostgresStore(Store):
 
     def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
         return self._pages(
-            f'SELECT {_COLUMNS} FROM events WHERE "offset" <= %s AND "offset" > %s ORDER BY "offset"',
+            f'SELECT {COLUMNS} FROM events WHERE "offset" <= %s AND "offset" > %s ORDER BY "offset"',
             (_clamp(until),), 0, _clamp(after),
         )
 
@@ -317,13 +321,13 @@ class PostgresStore(Store):
         self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None
     ) -> Iterator[Record]:
         return self._pages(
-            f'SELECT {_COLUMNS} FROM events WHERE run = %s AND "offset" > %s AND "offset" <= %s AND seq > %s '
+            f'SELECT {COLUMNS} FROM events WHERE run = %s AND "offset" > %s AND "offset" <= %s AND seq > %s '
             "ORDER BY seq",
             (run, _clamp(after), _clamp(until)), 2, _clamp(after_seq),
         )
 
     def record_at(self, offset: int) -> Record | None:
-        row = self._one(f'SELECT {_COLUMNS} FROM events WHERE "offset" = %s', (_clamp(offset),))
+        row = self._one(f'SELECT {COLUMNS} FROM events WHERE "offset" = %s', (_clamp(offset),))
         return Record(*row) if row else None
 
     def run_names(self) -> list[str]:
@@ -343,7 +347,7 @@ class PostgresStore(Store):
 
     def checkpoint_rows(self, run: str) -> list[Record]:
         rows = self._all(
-            f"SELECT {_COLUMNS} FROM events WHERE run = %s AND kind = 'checkpoint' ORDER BY \"offset\"", (run,)
+            f"SELECT {COLUMNS} FROM events WHERE run = %s AND kind = 'checkpoint' ORDER BY \"offset\"", (run,)
         )
         return [Record(*row) for row in rows]
 
@@ -389,6 +393,7 @@ class PostgresStore(Store):
         return int(row[0] or 0) if row else 0
 
     def close(self) -> None:
+        self._closed = True
         with translated(self.location):
             self._conn.close()
 

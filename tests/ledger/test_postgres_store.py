@@ -126,3 +126,44 @@ def test_documented_grants_are_enough_to_write_and_to_audit(pg_url: str) -> None
     with pytest.raises(ReadOnlyError), ContextManager(auditor, run="r") as mgr:
         mgr.set("c", 3)
     assert verify(pg_url).events == 4
+
+
+def _terminate(store: Store) -> None:
+    """End the store's server session from outside, as a server restart or an administrator would."""
+    pid = store._conn.info.backend_pid  # type: ignore[attr-defined]
+    with psycopg.connect(store._url, autocommit=True) as admin:  # type: ignore[attr-defined]
+        admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))
+
+
+def test_a_lost_connection_between_operations_is_reopened(pg_url: str) -> None:
+    from ctxlog import replay
+    from ctxlog.audit import verify
+
+    with ContextManager(pg_url, run="r") as mgr:
+        mgr.set("a", 1)
+        _terminate(mgr._ledger.store)
+        mgr.set("b", 2)
+        _terminate(mgr._ledger.store)
+        assert mgr.checkpoint("cp").offset == 4
+        live = mgr.tree
+    assert verify(pg_url).ok and replay(pg_url, run="r") == live
+
+
+def test_a_connection_lost_inside_a_transaction_fails_it_and_the_manager_goes_on(pg_url: str) -> None:
+    from ctxlog import replay
+    from ctxlog.audit import verify
+
+    with ContextManager(pg_url, run="r") as mgr:
+        mgr.set("a", 1)
+        with pytest.raises(StorageError), mgr.transaction():
+            mgr.set("b", 2)
+            _terminate(mgr._ledger.store)
+            mgr.set("c", 3)
+            mgr.get("b")
+            mgr.enter_step("s")
+            mgr.checkpoint("cp")
+        assert mgr.get("b") is None
+        mgr.set("d", 4)
+        live = mgr.tree
+    assert verify(pg_url).ok and replay(pg_url, run="r") == live
+    assert replay(pg_url, run="r").get("d") == 4
