@@ -30,7 +30,7 @@ from ctxlog import (
     replay,
 )
 from ctxlog.audit import verify
-from ctxlog.ledger.log import Ledger
+from ctxlog.ledger.log import Ledger, is_url
 
 from .model import (
     checkpoint_names,
@@ -334,10 +334,12 @@ COLUMNS = ["payload", "payload bytes", "kind", "context", "ts", "cause", "seq", 
 @given(ops=op_lists, other=st.lists(st.tuples(keys, json_values), max_size=4), keyed=st.booleans(),
        column=st.sampled_from(COLUMNS), data=st.data())
 def test_chain_verifies_and_detects_any_tampering(
-    ops: list[tuple], other: list[tuple], keyed: bool, column: str, data: st.DataObject
+    ops: list[tuple], other: list[tuple], keyed: bool, column: str, data: st.DataObject, fresh_ledgers: Ledgers
 ) -> None:
     key = b"secret" if keyed else None
-    with ledger_file() as path:
+    with fresh_ledgers() as path:
+        if column == "payload bytes" and is_url(path):
+            column = "payload"  # PostgreSQL text holds only valid UTF-8: no byte-level edit to make
         with ContextManager(path, run=RUN, key=key) as mgr, ContextManager(path, run="other", key=key) as mgr2:
             mgr.set("start", 0)
             for i, op in enumerate(ops):  # another run interleaved: offsets and seqs differ
@@ -347,7 +349,7 @@ def test_chain_verifies_and_detects_any_tampering(
         result = verify(path, key=key)
         assert result.ok, result.summary()
         head = result.events
-        with contextlib.closing(sqlite3.connect(path)) as db:
+        with attacker(path) as db:
             # a deleted row must not be the last: a truncated tail needs the exported head to show
             rows = head - 1 if column == "row deleted" else head
             offset = 1 + data.draw(st.integers(0, 10**6), label="row") % rows
@@ -357,26 +359,53 @@ def test_chain_verifies_and_detects_any_tampering(
                            'WHERE "offset" = ?', (offset,)).fetchone(),
                 strict=True,
             ))
-            db.execute("DROP TRIGGER events_no_update")
-            db.execute("DROP TRIGGER events_no_delete")
             if column == "row deleted":
                 db.execute('DELETE FROM events WHERE "offset" = ?', (offset,))
             else:
                 field, new = tampered(column, row, db, data)
                 db.execute(f'UPDATE events SET {field} = ? WHERE "offset" = ?', (new, offset))
-            db.commit()
         result = verify(path, key=key)
         assert result.ok is False
         assert result.bad_offset == offset, (column, result.summary())
 
 
-def tampered(column: str, row: dict[str, Any], db: sqlite3.Connection, data: st.DataObject) -> tuple[str, Any]:
+@contextlib.contextmanager
+def attacker(path: str) -> Iterator[Any]:
+    """A connection that writes past the append-only guard, as whoever holds the database can:
+    SQLite with its triggers dropped, PostgreSQL as a superuser with triggers off."""
+    if is_url(path):
+        import psycopg
+
+        with psycopg.connect(path, autocommit=True) as conn:
+            conn.execute("SET session_replication_role = replica")
+            yield _QmarkConnection(conn)
+        return
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute("DROP TRIGGER events_no_update")
+        db.execute("DROP TRIGGER events_no_delete")
+        yield db
+
+
+class _QmarkConnection:
+    """psycopg with sqlite3's ``?`` placeholders, so one attack script serves both engines."""
+
+    pg = True
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: tuple = ()) -> Any:
+        return self.conn.execute(sql.replace("?", "%s"), params)
+
+
+def tampered(column: str, row: dict[str, Any], db: Any, data: st.DataObject) -> tuple[str, Any]:
     """The column to change and a value for it that differs from the row's."""
     if column in ("payload", "context", "kind", "run", "hash"):
         text: str = row[column]
         alphabet = "0123456789abcdef" if column == "hash" else None
         i = data.draw(st.integers(0, 10**6), label="position") % (len(text) + 1)
-        char = data.draw(st.characters(codec="utf-8") if alphabet is None else st.sampled_from(alphabet), label="char")
+        chars = st.characters(codec="utf-8", exclude_characters="\x00" if getattr(db, "pg", False) else None)
+        char = data.draw(chars if alphabet is None else st.sampled_from(alphabet), label="char")
         if i < len(text) and column != "kind" and data.draw(st.booleans(), label="replace"):
             new = text[:i] + char + text[i + 1:]
         else:
