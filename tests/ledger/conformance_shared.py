@@ -147,6 +147,23 @@ class SharedStoreConformance(StoreConformance):
         assert counts == {"alpha": WRITER_OPS + 1, "beta": WRITER_OPS + 1, "shared": 2 * WRITER_OPS + 1}
         assert result.events == sum(counts.values())
 
+    def test_a_reader_never_sees_a_gap_while_writers_append(self) -> None:
+        """Offsets appear in order: a reader that resumes after the last offset it saw misses nothing."""
+        ContextManager(self.location, run="setup").close()
+        writers = [start_writer(self.location, f"w{i}", WRITER_OPS) for i in range(3)]
+        seen: list[int] = []
+        with Ledger.open(self.location, readonly=True) as reader:
+            while True:
+                running = any(w.poll() is None for w in writers)
+                seen += [r.offset for r in reader.records(after=seen[-1] if seen else 0)]
+                if not running:
+                    break
+            for writer in writers:
+                _, err = writer.communicate(timeout=240)
+                assert writer.returncode == 0, err
+            seen += [r.offset for r in reader.records(after=seen[-1])]
+        assert seen == list(range(1, 1 + 3 * (WRITER_OPS + 1)))
+
     def test_sigkill_loses_nothing_acknowledged_and_resumes(self) -> None:
         rng = random.Random(8)
         for round_ in range(3):
