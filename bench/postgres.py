@@ -1,5 +1,11 @@
 """The PostgreSQL rows: append throughput with 1, 4 and 8 writer processes, and verified replay.
 
+Every ctxlog append takes ``LOCK TABLE events IN EXCLUSIVE MODE`` (one gapless chain) and PostgreSQL
+holds it through the commit's WAL flush, so more durable writers do not add throughput. Two more rows
+at 8 writers show the ways past that: ``synchronous="NORMAL"`` (synchronous_commit off, the lock goes
+before the flush) and 50 ``set()`` calls per ``mgr.transaction()`` (one flush per 50 events), both set
+against the same 8-process raw figure, timed in the same repetitions.
+
 Each figure is set against raw psycopg on the same server in the same run: autocommit single-row
 INSERTs of the same payload text plus a SHA-256 hex hash into a plain table for the appends, a
 server-side cursor read with msgspec decode and SHA-256 verify for the replay (what
@@ -7,8 +13,10 @@ server-side cursor read with msgspec decode and SHA-256 verify for the replay (w
 default durability (fsync on, synchronous_commit on), started once for the case.
 
 Writers are real processes (``pg_worker.py``), started and set up before any timing, so the rows
-measure contention between hosts' worth of connections rather than threads sharing a GIL. Without
-psycopg or PostgreSQL server binaries the case prints one ``info`` row saying why it was skipped.
+measure contention between hosts' worth of connections rather than threads sharing a GIL. Each
+process holds one connection per side (its own ledger, or the raw table) and the sides take turns,
+so only one side writes at a time. Without psycopg or PostgreSQL server binaries the case prints
+one ``info`` row saying why it was skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Any
 
 import harness
 import msgspec
+import pg_worker
 import workload as wl
 from harness import Bench
 from report import Row, median
@@ -31,6 +40,20 @@ import ctxlog
 from ctxlog import ContextManager
 
 WRITERS = (1, 4, 8)
+VARIANTS = {
+    "ctxlog-normal": (
+        '`ContextManager(url, run=..., synchronous="NORMAL")`, each `set()` its own transaction',
+        "synchronous_commit = off for the session: a commit returns, and the table lock goes, once the "
+        "commit is visible, before its WAL is flushed (a server crash can lose the last commits, never break "
+        "the chain or reorder it)",
+    ),
+    "ctxlog-batch50": (
+        f"{pg_worker.BATCH} `set()` per `mgr.transaction()` (FULL)",
+        f"synchronous=FULL (the default), {pg_worker.BATCH} `set()` calls per `with mgr.transaction():`, "
+        "so one lock, one commit and one WAL flush per block",
+    ),
+}
+"""The ways past the table lock, measured at the most writers: pg_worker side -> (row, note)."""
 APPENDS = {"full": 2_400, "quick": 240}
 """Events per round at every concurrency level, split evenly among the writers."""
 PAGE = 2_000  # rows per FETCH of the raw replay, as ctxlog's PostgreSQL backend pages its reads
@@ -58,22 +81,29 @@ def skipped_row(reason: str) -> Row:
 
 
 class Writers:
-    """``n`` worker processes of one side, set up and waiting; :meth:`round` times one round of all."""
+    """``n`` worker processes, each holding one writer per side (``urls``: side -> ledger or raw URL).
 
-    def __init__(self, side: str, url: str, n: int, count: int, payloads: str, logdir: str) -> None:
-        self.side = side
+    :meth:`round` times one round of one side; ``setup[side][i]`` is what writer ``i``'s run held
+    after set-up and ``written[side][i]`` what it was told to write since (warm-up included).
+    """
+
+    def __init__(self, urls: dict[str, str], n: int, count: int, payloads: str, logdir: str) -> None:
+        self.urls = urls
         self.procs: list[subprocess.Popen[str]] = []
         self.errs: list[str] = []
+        self.written = {side: [0] * n for side in urls}
         try:
             for i in range(n):
-                err = os.path.join(logdir, f"pg-{side}-{i}.stderr")
+                err = os.path.join(logdir, f"pg-writer-{i}.stderr")
                 with open(err, "w", encoding="utf-8") as f:
                     self.procs.append(subprocess.Popen(
-                        [sys.executable, WORKER, side, url, f"w{i}", str(count), payloads],
+                        [sys.executable, WORKER, f"w{i}", str(count), payloads,
+                         *(f"{side}={url}" for side, url in urls.items())],
                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=f, text=True, bufsize=1,
                     ))
                 self.errs.append(err)
-            self.setup = [int(self._expect(i, "ready").split()[1]) for i in range(n)]
+            said = [dict(word.split("=") for word in self._expect(i, "ready").split()[1:]) for i in range(n)]
+            self.setup = {side: [int(s[side]) for s in said] for side in urls}
         except BaseException:
             self.close()
             raise
@@ -84,15 +114,17 @@ class Writers:
             self.procs[i].wait(timeout=30)
             with open(self.errs[i], encoding="utf-8") as f:
                 tail = f.read()[-2000:]
-            raise RuntimeError(f"{self.side} writer {i} said {line!r} instead of {word!r}: {tail}")
+            raise RuntimeError(f"writer {i} said {line!r} instead of {word!r}: {tail}")
         return line
 
-    def round(self, n: int, count: int) -> float:
+    def round(self, side: str, n: int, count: int) -> float:
         """Seconds from telling the first ``n`` writers to go to the last one's ``done``."""
+        for i in range(n):
+            self.written[side][i] += count
         t0 = time.perf_counter()
         for p in self.procs[:n]:
             assert p.stdin is not None
-            p.stdin.write(f"go {count}\n")
+            p.stdin.write(f"go {side} {count}\n")
             p.stdin.flush()
         for i in range(n):
             self._expect(i, "done")
@@ -118,8 +150,6 @@ def _connect(url: str, **kw: Any) -> Any:
 
 def raw_schema(cluster: Any, name: str) -> str:
     """A URL whose search_path is a new schema ``name`` holding an empty raw table."""
-    import pg_worker
-
     with _connect(cluster.url(), autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {name}")
     url = cluster.url(schema=name)
@@ -142,7 +172,8 @@ def set_payloads(cluster: Any, pairs: list[tuple[str, Any]]) -> list[str]:
 
 
 def append_case(bench: Bench, cluster: Any, mode: str) -> None:
-    """1, 4 and 8 writer processes: durable set() each, against autocommit INSERT each."""
+    """1, 4 and 8 writer processes: durable set() each, against autocommit INSERT each; at 8, also
+    synchronous="NORMAL" and transactions of 50 set() calls, against the same raw figure."""
     total = APPENDS[mode]
     reps = max(bench.sizes.reps, 5) if mode == "full" else bench.sizes.reps
     pairs = wl.hot_sets(total, bench.pool)
@@ -151,57 +182,67 @@ def append_case(bench: Bench, cluster: Any, mode: str) -> None:
     assert len(payloads) == total, (len(payloads), total)
     with open(payload_file, "w", encoding="utf-8") as f:
         json.dump(payloads, f)
-    url = cluster.new_schema()
-    ContextManager(url, run="setup").close()  # create the ledger before the writers race to
-    raw_url = raw_schema(cluster, "raw_append")
+    urls = {"raw": raw_schema(cluster, "raw_append")}
+    for side in ("ctxlog", *VARIANTS):
+        urls[side] = cluster.new_schema()
+        ContextManager(urls[side], run="setup").close()  # create the ledger before the writers race to
     most = max(WRITERS)
     started = time.perf_counter()
-    ctx_w = Writers("ctxlog", url, most, total, payload_file, bench.workdir)
-    bench.closers.insert(0, ctx_w.close)  # before the server stops
-    raw_w = Writers("raw", raw_url, most, total, payload_file, bench.workdir)
-    bench.closers.insert(0, raw_w.close)
-    bench.log(f"  {2 * most} writer processes ready in {time.perf_counter() - started:.1f} s")
-    written = [0] * most
+    writers = Writers(urls, most, total, payload_file, bench.workdir)
+    bench.closers.insert(0, writers.close)  # before the server stops
+    bench.log(f"  {most} writer processes ({len(urls)} connections each) ready in "
+              f"{time.perf_counter() - started:.1f} s")
     for n in WRITERS:
         count = total // n
-
-        def ctx(n: int = n, count: int = count) -> float:
-            for i in range(n):
-                written[i] += count
-            return ctx_w.round(n, count)
-
-        ctx_t, raw_t = bench.reps(
-            [ctx, lambda n=n, count=count: raw_w.round(n, count)], reps
+        # At the most writers, the ways past the lock are timed in the same repetitions as raw.
+        sides = ["ctxlog", "raw", *(VARIANTS if n == most else ())]
+        ctx_t, raw_t, *variant_t = bench.reps(
+            [lambda side=side, n=n, count=count: writers.round(side, n, count) for side in sides], reps
         )
         events = n * count
+        procs = f"{n} process{'es' if n > 1 else ''}"
+        baseline = f"raw psycopg autocommit INSERT per row, {procs}"
+        common = (f"{events:,} events per rep in all ({count:,} per writer, each writer its own run), timed from "
+                  "one start barrier to the last writer's finish")
         bench.rows.append(Row(
-            f"PostgreSQL append: {n} writer process{'es' if n > 1 else ''}, each `set()` its own transaction",
-            events / median(ctx_t),
-            f"raw psycopg autocommit INSERT per row, {n} process{'es' if n > 1 else ''}", events / median(raw_t),
+            f"PostgreSQL append: {n} writer {'processes' if n > 1 else 'process'}, each `set()` its own transaction",
+            events / median(ctx_t), baseline, events / median(raw_t),
             "events/s", "higher", ctxlog_reps=[events / t for t in ctx_t], baseline_reps=[events / t for t in raw_t],
-            note=f"{events:,} events per rep in all ({count:,} per writer, each writer its own run), timed from "
-                 "one start barrier to the last writer's finish; raw rows: same payload text + SHA-256 hex hash "
-                 "chained per writer, bigint identity key, no lock beyond the INSERT",
+            note=common + "; raw rows: same payload text + SHA-256 hex hash chained per writer, bigint identity "
+                 "key, no lock beyond the INSERT",
             key=f"pg-append-{n}",
         ))
-    bench.rows[-1].note += "; " + check_ledger(bench, url, ctx_w.setup, written)
+        if n == most:
+            bench.rows[-1].note += "; " + check_ledger(bench, writers, "ctxlog")
+        for variant, times in zip(sides[2:], variant_t, strict=True):
+            case, how = VARIANTS[variant]
+            bench.rows.append(Row(
+                f"PostgreSQL append: {n} writer processes, {case}", events / median(times),
+                baseline, events / median(raw_t), "events/s", "higher",
+                ctxlog_reps=[events / t for t in times], baseline_reps=[events / t for t in raw_t],
+                note=f"{common}; {how}; baseline: the raw figure of the row with {n} processes each `set()` its "
+                     f"own transaction (same repetitions, sides alternating); "
+                     + check_ledger(bench, writers, variant),
+                key=f"pg-append-{n}-{variant.removeprefix('ctxlog-')}",
+            ))
     bench.profiles["pg-append"] = lambda: _profile_appends(cluster.new_schema(), pairs)
 
 
-def check_ledger(bench: Bench, url: str, setup: list[int], written: list[int]) -> str:
-    """The writers' ledger verifies and every run holds exactly what its writer wrote (else raise)."""
+def check_ledger(bench: Bench, writers: Writers, side: str) -> str:
+    """The side's ledger verifies and every run holds exactly what its writer wrote (else raise)."""
+    url, setup, written = writers.urls[side], writers.setup[side], writers.written[side]
     result = ctxlog.audit.verify(url)
     held = {info.run: info.events for info in ctxlog.audit.runs(url)}
     expected = {f"w{i}": setup[i] + written[i] for i in range(len(setup))}
     got = {run: held.get(run, 0) for run in expected}
     fact = (f"verify ok={result.ok}, {result.events:,} events; per run held {got}, "
             f"expected {expected}")
-    bench.facts["postgres append ledger"] = fact
-    bench.log(f"  append ledger: {fact}")
+    bench.facts[f"postgres append ledger ({side})"] = fact
+    bench.log(f"  append ledger ({side}): {fact}")
     if not result.ok:
-        raise AssertionError(f"the writers' PostgreSQL ledger does not verify: {result.summary()}")
+        raise AssertionError(f"the {side} writers' PostgreSQL ledger does not verify: {result.summary()}")
     if got != expected or result.events != sum(held.values()):
-        raise AssertionError(f"the writers' PostgreSQL ledger lost or gained events: {fact}")
+        raise AssertionError(f"the {side} writers' PostgreSQL ledger lost or gained events: {fact}")
     return (f"after all rounds the writers' ledger verifies ({result.events:,} events) and each of the "
             f"{len(expected)} runs holds exactly the events its writer wrote")
 

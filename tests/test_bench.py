@@ -27,6 +27,8 @@ PG_ROWS = [
     "| PostgreSQL append: 1 writer process, each `set()` its own transaction",
     "| PostgreSQL append: 4 writer processes, each `set()` its own transaction",
     "| PostgreSQL append: 8 writer processes, each `set()` its own transaction",
+    '| PostgreSQL append: 8 writer processes, `ContextManager(url, run=..., synchronous="NORMAL")`',
+    "| PostgreSQL append: 8 writer processes, 50 `set()` per `mgr.transaction()` (FULL)",
     "| PostgreSQL replay: fold a ",
 ]
 PG_SKIPPED = "| PostgreSQL: skipped ("
