@@ -8,73 +8,36 @@ before offset 6). A trigger refuses UPDATE, DELETE and TRUNCATE of the log. Text
 
 Reads page through the log by key (``offset`` or ``seq``) a batch at a time instead of holding a
 cursor, so a half-read stream never pins a transaction or the connection. ``psycopg`` is imported
-only when a ``postgresql://`` URL is opened; its errors are translated in :func:`translated` only.
+only when a ``postgresql://`` URL is opened; its errors are translated in ``pgerrors`` only.
 """
 
 from __future__ import annotations
 
-import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from msgspec.structs import astuple
 
-from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
+from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError
 from .events import Record
-from .pgschema import BEGIN_WRITE, COLUMNS, HEAD, INSERT, SCHEMA
+from .pgerrors import LOCK_TIMEOUT, redacted, translated
+from .pgschema import BEGIN_WRITE, COLUMNS, HEAD, INSERT, LAST_SEQS, SCHEMA
 from .store import RunInfo, Snapshot, Store
 
 try:
     import psycopg
-    from psycopg import errors as pgerrors
+    from psycopg import sql
 except ImportError:  # pragma: no cover - exercised only without the extra
     psycopg = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 PAGE = 2000
-LOCK_TIMEOUT = "30s"
+WATCHED_RUNS = 4
+"""How many recently appended runs have their last seq read with the head when a write begins."""
 COPY_FROM = 64
 """Batches of at least this many rows go in by COPY at once; smaller ones wait for the COMMIT."""
 _NO_BOUND = 2**62
-
-
-def redacted(url: str) -> str:
-    """``url`` with any password replaced by ``***``, fit for messages and logs."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
-
-
-class translated:
-    """Turn ``psycopg`` errors into ctxlog errors that say what to do."""
-
-    __slots__ = ("location",)
-
-    def __init__(self, location: str) -> None:
-        self.location = location
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
-        if exc_type is None or not issubclass(exc_type, psycopg.Error):
-            return
-        raise _translate(self.location, exc) from exc  # type: ignore[arg-type]
-
-
-def _translate(where: str, exc: Exception) -> Exception:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if isinstance(exc, pgerrors.ReadOnlySqlTransaction | pgerrors.InsufficientPrivilege):
-        return ReadOnlyError(f"{where}: the ledger is read-only here ({text})")
-    if isinstance(exc, pgerrors.LockNotAvailable):
-        return StorageError(f"{where}: another writer held the ledger's write lock for {LOCK_TIMEOUT}; try again")
-    if isinstance(exc, pgerrors.InvalidSchemaName | pgerrors.InvalidCatalogName):
-        return NotALedgerError(f"{where}: {text}; create it first or check the URL")
-    if isinstance(exc, psycopg.DataError) and "NUL" in text:
-        return InvalidArgumentError(f"{where}: PostgreSQL text cannot hold NUL characters ({text})")
-    if isinstance(exc, psycopg.OperationalError) and "does not exist" in text:
-        return NotALedgerError(f"{where}: {text.rsplit('FATAL:', 1)[-1].strip()}; create it first or check the URL")
-    if isinstance(exc, psycopg.OperationalError):
-        return StorageError(f"{where}: cannot reach the PostgreSQL server: {text}")
-    return StorageError(f"{where}: PostgreSQL failed: {text}")
 
 
 def _clamp(offset: int | None) -> int:
@@ -98,6 +61,8 @@ class PostgresStore(Store):
         self._txn_head: tuple[int, str] | None = None
         self._savepoints: list[tuple[int, str] | None] = []
         self._queued: list[Record] = []
+        self._watched: OrderedDict[str, None] = OrderedDict()
+        self._seq_cache: dict[str, int] = {}
         self._url, self._closed, self._txn_open = url, False, False
         self._settings = [f"SET lock_timeout = '{LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan"]
         if synchronous.upper() in ("OFF", "NORMAL"):
@@ -202,23 +167,32 @@ class PostgresStore(Store):
                 raise
 
     def begin(self) -> None:
+        """BEGIN, take the write lock, read the head and the last seq of the runs this store was
+        recently asked about: one round trip, so a writer holds the lock for one more (its COMMIT)."""
         if self.readonly:
             raise ReadOnlyError(f"{self.location}: opened read-only; open it for writing to append")
+        watched = list(self._watched)
+        statement = BEGIN_WRITE
+        if watched:
+            statement += "; " + LAST_SEQS.format(sql.Literal(watched).as_string(self._conn))
 
-        def call() -> tuple | None:
+        def call() -> tuple[tuple | None, list[tuple]]:
             cursor = self._conn.cursor()
             try:
-                cursor.execute(BEGIN_WRITE)
+                cursor.execute(statement)
                 cursor.nextset()
                 cursor.nextset()
-                return cursor.fetchone()
+                head = cursor.fetchone()
+                seqs = cursor.fetchall() if cursor.nextset() else []
+                return head, seqs
             except BaseException:
                 self._abandon()
                 raise
 
-        row = self._run(call)
+        row, seqs = self._run(call)
         self._txn_open = True
         self._begin_head = self._txn_head = (row[0], row[1]) if row else None
+        self._seq_cache = {run: seq or 0 for run, seq in seqs}
         self._savepoints = []
 
     def _abandon(self) -> None:
@@ -246,7 +220,7 @@ class PostgresStore(Store):
         self._known_head = self._txn_head
 
     def rollback(self) -> None:
-        self._queued, self._txn_open = [], False
+        self._queued, self._txn_open, self._seq_cache = [], False, {}
         with translated(self.location):
             self._abandon()
         self._known_head = self._begin_head
@@ -260,7 +234,7 @@ class PostgresStore(Store):
         self._savepoints.pop()
 
     def rollback_to(self, name: str) -> None:
-        self._queued = []  # queued after the savepoint, which sent everything before it
+        self._queued, self._seq_cache = [], {}  # queued after the savepoint, which sent all before it
         self._execute(f'ROLLBACK TO SAVEPOINT "{name}"; RELEASE SAVEPOINT "{name}"')
         self._txn_head = self._savepoints.pop()
 
@@ -276,8 +250,17 @@ class PostgresStore(Store):
         return (row[0], row[1]) if row else None
 
     def last_seq(self, run: str) -> int:
+        if self._txn_open and run in self._seq_cache:
+            return self._seq_cache[run]
         row = self._one("SELECT max(seq) FROM events WHERE run = %s", (run,))
-        return row[0] or 0 if row else 0
+        seq = row[0] or 0 if row else 0
+        self._watched[run] = None
+        self._watched.move_to_end(run)
+        while len(self._watched) > WATCHED_RUNS:
+            self._watched.popitem(last=False)
+        if self._txn_open:
+            self._seq_cache[run] = seq
+        return seq
 
     def insert(self, records: list[Record]) -> None:
         """Queue a small batch for the next round trip (the COMMIT's, usually); COPY a large one now.
@@ -296,6 +279,9 @@ class PostgresStore(Store):
         else:
             self._queued.extend(records)
         self._txn_head = (records[-1].offset, records[-1].hash)
+        for record in records:
+            if record.run in self._seq_cache:
+                self._seq_cache[record.run] = max(self._seq_cache[record.run], record.seq)
 
     def _pages(
         self, sql: str, params: tuple, key: int, start: int, *, desc: bool = False,

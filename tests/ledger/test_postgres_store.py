@@ -8,7 +8,8 @@ import pytest
 from ctxlog import ContextManager
 from ctxlog.errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from ctxlog.ledger.log import Ledger, open_store
-from ctxlog.ledger.postgres import PostgresStore, redacted
+from ctxlog.ledger.pgerrors import redacted
+from ctxlog.ledger.postgres import PostgresStore
 from ctxlog.ledger.store import Store
 
 from .conformance import META, make_records
