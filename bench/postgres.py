@@ -1,6 +1,6 @@
 """The PostgreSQL rows: append throughput with 1, 4 and 8 writer processes, and verified replay.
 
-Every ctxlog append takes ``LOCK TABLE events IN EXCLUSIVE MODE`` (one gapless chain) and PostgreSQL
+Every ctxlog append takes the ledger's advisory write lock (one gapless chain) and PostgreSQL
 holds it through the commit's WAL flush, so more durable writers do not add throughput. Two more rows
 at 8 writers show the ways past that: ``synchronous="NORMAL"`` (synchronous_commit off, the lock goes
 before the flush) and 50 ``set()`` calls per ``mgr.transaction()`` (one flush per 50 events), both set
@@ -43,7 +43,7 @@ WRITERS = (1, 4, 8)
 VARIANTS = {
     "ctxlog-normal": (
         '`ContextManager(url, run=..., synchronous="NORMAL")`, each `set()` its own transaction',
-        "synchronous_commit = off for the session: a commit returns, and the table lock goes, once the "
+        "synchronous_commit = off for the session: a commit returns, and the write lock goes, once the "
         "commit is visible, before its WAL is flushed (a server crash can lose the last commits, never break "
         "the chain or reorder it)",
     ),
@@ -53,7 +53,7 @@ VARIANTS = {
         "so one lock, one commit and one WAL flush per block",
     ),
 }
-"""The ways past the table lock, measured at the most writers: pg_worker side -> (row, note)."""
+"""The ways past the write lock, measured at the most writers: pg_worker side -> (row, note)."""
 APPENDS = {"full": 2_400, "quick": 240}
 """Events per round at every concurrency level, split evenly among the writers."""
 PAGE = 2_000  # rows per FETCH of the raw replay, as ctxlog's PostgreSQL backend pages its reads

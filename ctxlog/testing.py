@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL server for tests and benchmarks: initdb + pg_ctl in a temporary directory.
 
-The server listens on 127.0.0.1 only, on a free port, trusts local connections, and is removed
-with its directory by :meth:`PostgresCluster.stop`. PostgreSQL refuses to run as root, so under
+The server listens on 127.0.0.1 only, on a free port, and is removed with its directory by
+:meth:`PostgresCluster.stop`. It trusts every connection from 127.0.0.1 (any local user may log in
+as its superuser): fine for a private test machine, not for a shared host. PostgreSQL refuses to run as root, so under
 root the server runs as the ``postgres`` user the Debian package creates.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -72,15 +74,25 @@ class PostgresCluster:
                 raise ClusterUnavailable("running as root and no 'postgres' user to run the server as") from None
 
     def _run(self, *args: str) -> None:
+        as_user: dict[str, object] = {}
+        if self._user is not None:
+            as_user = {"user": self._user, "group": pwd.getpwnam(self._user).pw_gid, "extra_groups": []}
         done = subprocess.run(
             [os.path.join(self.bindir or "", args[0]), *args[1:]],
-            capture_output=True, text=True, user=self._user, cwd=self.root,
+            capture_output=True, text=True, cwd=self.root, **as_user,  # type: ignore[call-overload]
         )
         if done.returncode != 0:
             raise ClusterUnavailable(f"{args[0]} failed: {(done.stderr or done.stdout).strip()[-800:]}")
 
     def start(self) -> PostgresCluster:
-        """Create the cluster and start it (a few seconds); returns self."""
+        """Create the cluster and start it (a few seconds); returns self. On failure nothing is left."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> PostgresCluster:
         self._run("initdb", "-D", self.data, "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C")
         settings = [
             "listen_addresses=127.0.0.1", f"unix_socket_directories={self.root}", "max_connections=200",
@@ -97,7 +109,6 @@ class PostgresCluster:
                 return self
             except ClusterUnavailable:
                 if attempt == 2:
-                    self.stop()
                     raise
         return self
 

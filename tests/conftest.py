@@ -66,8 +66,10 @@ def fresh_ledgers(request: pytest.FixtureRequest) -> Callable[[], AbstractContex
     @contextlib.contextmanager
     def pg_schema() -> Iterator[str]:
         url = cluster.new_schema()
-        yield url
-        cluster.drop_schema(url)
+        try:
+            yield url
+        finally:
+            cluster.drop_schema(url)
 
     return pg_schema
 

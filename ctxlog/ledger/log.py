@@ -26,6 +26,7 @@ from .codec import canonical, encode_event
 from .events import KIND_OF, Event, Record
 from .sqlite import SQLiteStore
 from .store import SCHEMA_VERSION, RunInfo, Snapshot, Store
+from .urls import is_url, redacted
 
 FORMAT = "ctxlog"
 
@@ -39,17 +40,13 @@ def open_store(path: str, *, readonly: bool = False, create: bool = True, synchr
         scheme = path.split("://", 1)[0]
         if scheme.lower() not in ("postgresql", "postgres"):
             raise InvalidArgumentError(
-                f"{path}: no ledger backend for {scheme!r} URLs; use a SQLite file path or a postgresql:// URL"
+                f"{redacted(path)}: no ledger backend for {scheme!r} URLs; use a SQLite file path or a "
+                "postgresql:// URL"
             )
         from .postgres import PostgresStore
 
         return PostgresStore(path, readonly=readonly, synchronous=synchronous)
     return SQLiteStore(path, readonly=readonly, create=create, synchronous=synchronous)
-
-
-def is_url(path: str) -> bool:
-    """Whether ``path`` names a server ledger by URL rather than a SQLite file."""
-    return "://" in str(path)
 
 
 class Ledger:

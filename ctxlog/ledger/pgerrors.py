@@ -1,14 +1,14 @@
-"""psycopg errors as ctxlog errors, translated here and only here; and URLs fit to show.
+"""psycopg errors as ctxlog errors, translated here and only here.
 
 Every call of the PostgreSQL backend runs inside :class:`translated`, so no psycopg exception
-reaches a caller: each becomes the ctxlog error that says what was wrong and what to do.
+reaches a caller: each becomes the ctxlog error that says what was wrong and what to do, on one
+line, with the URL's password replaced by ``***`` wherever the server or libpq echoed it.
 """
 
 from __future__ import annotations
 
-import re
-
 from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
+from .urls import redacted, scrubbed
 
 try:
     import psycopg
@@ -20,32 +20,35 @@ LOCK_TIMEOUT = "30s"
 """How long a writer waits for another writer's lock before it gives up with a StorageError."""
 
 
-def redacted(url: str) -> str:
-    """``url`` with any password replaced by ``***``, fit for messages and logs."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
-
-
 class translated:
-    """Turn ``psycopg`` errors into ctxlog errors that say what to do."""
+    """Turn ``psycopg`` errors (and text no encoding can carry) into ctxlog errors about ``url``."""
 
-    __slots__ = ("location",)
+    __slots__ = ("url", "location")
 
-    def __init__(self, location: str) -> None:
-        self.location = location
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.location = redacted(url)
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
-        if exc_type is None or not issubclass(exc_type, psycopg.Error):
+        if exc_type is None:
             return
-        raise _translate(self.location, exc) from exc  # type: ignore[arg-type]
+        if issubclass(exc_type, UnicodeError):
+            raise InvalidArgumentError(
+                f"{self.location}: text that UTF-8 cannot carry (a lone surrogate?): {exc}"
+            ) from exc
+        if issubclass(exc_type, psycopg.Error):
+            raise _translate(self.location, scrubbed(str(exc), self.url), exc) from exc  # type: ignore[arg-type]
 
 
-def _translate(where: str, exc: Exception) -> Exception:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if isinstance(exc, pgerrors.ReadOnlySqlTransaction | pgerrors.InsufficientPrivilege):
+def _translate(where: str, text: str, exc: Exception) -> Exception:
+    text = text or type(exc).__name__
+    if isinstance(exc, pgerrors.ReadOnlySqlTransaction):
         return ReadOnlyError(f"{where}: the ledger is read-only here ({text})")
+    if isinstance(exc, pgerrors.InsufficientPrivilege):
+        return ReadOnlyError(f"{where}: this role lacks a privilege the operation needs ({text})")
     if isinstance(exc, pgerrors.LockNotAvailable):
         return StorageError(f"{where}: another writer held the ledger's write lock for {LOCK_TIMEOUT}; try again")
     if isinstance(exc, pgerrors.InvalidSchemaName | pgerrors.InvalidCatalogName):

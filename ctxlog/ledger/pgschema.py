@@ -7,7 +7,13 @@ Columns match the SQLite schema one for one; text columns that are compared or s
 COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
 INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 HEAD = 'SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1'
-BEGIN_WRITE = f"BEGIN; LOCK TABLE events IN EXCLUSIVE MODE; {HEAD}"
+LOCK_CLASS = 1668577388
+"""First key of ctxlog's advisory lock ("ctxl"); the second is the schema's name, hashed."""
+WRITE_LOCK = f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema()))"
+"""Taken by every write transaction before it reads the head, released by its COMMIT: appends go
+one at a time in offset order. An advisory lock, not a table lock, so VACUUM, ANALYZE and index
+builds never wait for writers, nor writers for them."""
+BEGIN_WRITE = f"BEGIN; {WRITE_LOCK}; {HEAD}"
 LAST_SEQS = 'SELECT r, (SELECT max(seq) FROM events WHERE run = r) FROM unnest(CAST({} AS text[]) COLLATE "C") AS r'
 """With an array literal: each run's last seq by one probe of the (run, seq) index, not a scan."""
 

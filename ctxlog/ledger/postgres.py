@@ -1,10 +1,10 @@
 """The PostgreSQL backend: one ledger per schema, shared by writers on many hosts.
 
-Appends serialise on ``LOCK TABLE events IN EXCLUSIVE MODE`` taken at the start of every write
-transaction: readers are never blocked, and a writer reads the head only after the previous writer
-committed, so offsets stay gapless and commit in offset order (a reader can never see offset 7
-before offset 6). A trigger refuses UPDATE, DELETE and TRUNCATE of the log. Text columns use the
-"C" collation so names sort by code point, as on SQLite.
+Appends serialise on a transaction-scoped advisory lock (one per ledger schema) taken at the
+start of every write transaction; readers and maintenance are never blocked. A writer reads the
+head only after the previous writer committed, so offsets stay gapless and commit in offset order
+(a reader can never see offset 7 before offset 6). A trigger refuses UPDATE, DELETE and TRUNCATE
+of the log. Text columns use the "C" collation so names sort by code point, as on SQLite.
 
 Reads page through the log by key (``offset`` or ``seq``) a batch at a time instead of holding a
 cursor, so a half-read stream never pins a transaction or the connection. ``psycopg`` is imported
@@ -13,6 +13,7 @@ only when a ``postgresql://`` URL is opened; its errors are translated in ``pger
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -21,9 +22,10 @@ from msgspec.structs import astuple
 
 from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError
 from .events import Record
-from .pgerrors import LOCK_TIMEOUT, redacted, translated
-from .pgschema import BEGIN_WRITE, COLUMNS, HEAD, INSERT, LAST_SEQS, SCHEMA
+from .pgerrors import LOCK_TIMEOUT, translated
+from .pgschema import BEGIN_WRITE, COLUMNS, HEAD, INSERT, LAST_SEQS, SCHEMA, WRITE_LOCK
 from .store import RunInfo, Snapshot, Store
+from .urls import redacted, scrubbed
 
 try:
     import psycopg
@@ -38,6 +40,8 @@ WATCHED_RUNS = 4
 COPY_FROM = 64
 """Batches of at least this many rows go in by COPY at once; smaller ones wait for the COMMIT."""
 _NO_BOUND = 2**62
+_UNSEEN = object()
+"""What this store knows of the head before its first write transaction: nothing."""
 
 
 def _clamp(offset: int | None) -> int:
@@ -54,9 +58,11 @@ class PostgresStore(Store):
             )
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise InvalidArgumentError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+        scheme, rest = url.split("://", 1)
+        url = scheme.lower() + "://" + rest
         self.location = redacted(url)
         self.readonly = readonly
-        self._known_head: tuple[int, str] | None | bool = False
+        self._known_head: tuple[int, str] | None | object = _UNSEEN
         self._begin_head: tuple[int, str] | None = None
         self._txn_head: tuple[int, str] | None = None
         self._savepoints: list[tuple[int, str] | None] = []
@@ -69,15 +75,25 @@ class PostgresStore(Store):
             self._settings.append("SET synchronous_commit = off")
         if readonly:
             self._settings.append("SET default_transaction_read_only = on")
-        with translated(self.location):
+        with translated(self._url):
             self._conn = self._connect()
 
     def _connect(self) -> psycopg.Connection:
+        options: dict[str, Any] = {"autocommit": True, "client_encoding": "utf8"}
+        if "connect_timeout" not in self._url and "PGCONNECT_TIMEOUT" not in os.environ:
+            options["connect_timeout"] = 10
         try:
-            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            conn = psycopg.connect(self._url, **options)
         except psycopg.ProgrammingError as exc:
-            raise InvalidArgumentError(f"{self.location}: not a usable PostgreSQL URL ({exc})") from None
+            text = scrubbed(str(exc), self._url)
+            raise InvalidArgumentError(f"{self.location}: not a usable PostgreSQL URL ({text})") from None
         try:
+            encoding = conn.info.parameter_status("server_encoding") or ""
+            if encoding != "UTF8":
+                raise NotALedgerError(
+                    f"{self.location}: the database's encoding is {encoding}, which cannot hold every name and "
+                    "value; use a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8')"
+                )
             conn.execute("; ".join(self._settings))
         except BaseException:
             conn.close()
@@ -87,7 +103,7 @@ class PostgresStore(Store):
     def _run(self, call: Callable[[], T]) -> T:
         """``call()``, tried once more on a new connection when the old one turned out to be lost
         (a server restart, a terminated session) while no transaction was open: nothing was lost."""
-        with translated(self.location):
+        with translated(self._url):
             if self._conn.broken and not self._txn_open and not self._closed:
                 self._reconnect()
             try:
@@ -131,7 +147,11 @@ class PostgresStore(Store):
                 cursor.executemany(INSERT, [astuple(r) for r in queued])
 
     def _tables(self) -> set[str]:
-        rows = self._all("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        """Tables, views, sequences … of the ledger's schema (anything a ledger could clash with)."""
+        rows = self._all(
+            "SELECT relname FROM pg_class WHERE relnamespace = "
+            "(SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND relkind IN ('r','p','v','m','f','S')"
+        )
         return {name for (name,) in rows}
 
     def get_meta(self) -> dict[str, str]:
@@ -142,29 +162,28 @@ class PostgresStore(Store):
     def create_schema(self, meta: dict[str, str]) -> None:
         if self.readonly:
             raise ReadOnlyError(f"{self.location}: opened read-only, cannot create a ledger")
-        with translated(self.location):
+        with translated(self._url):
             schema = self._conn.execute("SELECT current_schema()").fetchone()
             if schema is None or schema[0] is None:
                 raise NotALedgerError(
                     f"{self.location}: no schema to create the ledger in (the search_path names none that "
                     "exists); create it first"
                 )
-            self._conn.execute("BEGIN")
+            self._conn.execute(f"BEGIN; {WRITE_LOCK}")
+            self._txn_open = True  # a lost connection now fails the call: no retry outside the lock
             try:
-                self._conn.execute("SELECT pg_advisory_xact_lock(hashtext('ctxlog:' || current_schema()))")
                 tables = self._tables()
                 if "meta" in tables:
-                    self._conn.execute("ROLLBACK")
                     return
                 if tables:
-                    raise NotALedgerError(f"{self.location}: not a ctxlog ledger (its schema holds other tables)")
+                    raise NotALedgerError(f"{self.location}: not a ctxlog ledger (its schema holds other objects)")
                 self._conn.execute(SCHEMA)
                 with self._conn.cursor() as cursor:
                     cursor.executemany("INSERT INTO meta (key, value) VALUES (%s, %s)", sorted(meta.items()))
                 self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+            finally:
+                self._txn_open = False
+                self._abandon()
 
     def begin(self) -> None:
         """BEGIN, take the write lock, read the head and the last seq of the runs this store was
@@ -177,14 +196,14 @@ class PostgresStore(Store):
             statement += "; " + LAST_SEQS.format(sql.Literal(watched).as_string(self._conn))
 
         def call() -> tuple[tuple | None, list[tuple]]:
-            cursor = self._conn.cursor()
             try:
-                cursor.execute(statement)
-                cursor.nextset()
-                cursor.nextset()
-                head = cursor.fetchone()
-                seqs = cursor.fetchall() if cursor.nextset() else []
-                return head, seqs
+                with self._conn.cursor() as cursor:
+                    cursor.execute(statement)
+                    cursor.nextset()
+                    cursor.nextset()
+                    head = cursor.fetchone()
+                    seqs = cursor.fetchall() if cursor.nextset() else []
+                    return head, seqs
             except BaseException:
                 self._abandon()
                 raise
@@ -207,7 +226,7 @@ class PostgresStore(Store):
 
     def commit(self) -> None:
         """COMMIT, with the rows still queued sent in the same round trip (pipeline mode)."""
-        with translated(self.location):
+        with translated(self._url):
             if self._queued and psycopg.Pipeline.is_supported():
                 queued, self._queued = self._queued, []
                 with self._conn.pipeline(), self._conn.cursor() as cursor:
@@ -221,7 +240,7 @@ class PostgresStore(Store):
 
     def rollback(self) -> None:
         self._queued, self._txn_open, self._seq_cache = [], False, {}
-        with translated(self.location):
+        with translated(self._url):
             self._abandon()
         self._known_head = self._begin_head
 
@@ -271,7 +290,7 @@ class PostgresStore(Store):
         if not records:
             return
         if len(records) >= COPY_FROM:
-            with translated(self.location), self._conn.cursor() as cursor:
+            with translated(self._url), self._conn.cursor() as cursor:
                 self._send_queued()
                 with cursor.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
                     for record in records:
@@ -380,7 +399,7 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._closed = True
-        with translated(self.location):
+        with translated(self._url):
             self._conn.close()
 
 

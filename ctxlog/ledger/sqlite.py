@@ -72,6 +72,10 @@ class translated:
         return None
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        if exc_type is not None and issubclass(exc_type, UnicodeEncodeError):
+            raise InvalidArgumentError(
+                f"{self.location}: text that UTF-8 cannot carry (a lone surrogate?): {exc}"
+            ) from exc
         if exc_type is None or not issubclass(exc_type, (sqlite3.Error, UnicodeDecodeError)):
             return
         raise _translate(self.location, exc) from exc  # type: ignore[arg-type]

@@ -107,3 +107,12 @@ def test_import_into_a_postgres_ledger_with_events_is_refused(tmp_path: Path, pg
     result = CliRunner().invoke(main, ["import", pg_url, str(tmp_path / "a.jsonl")])
     assert result.exit_code != 0 and data
     assert verify(pg_url).events == before.events
+
+
+def test_an_argument_utf8_cannot_carry_is_one_line_on_either_engine(tmp_path: Path, pg_url: str) -> None:
+    source = str(tmp_path / "source.db")
+    for ledger in (source, pg_url):
+        _ledger(ledger)
+        result = CliRunner().invoke(main, ["replay", ledger, "--until", "\udcff"])
+        assert result.exit_code in (2, 4), result.output
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.output

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 import pytest
 
 from ctxlog import ContextManager
-from ctxlog.errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
+from ctxlog.errors import CtxlogError, InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from ctxlog.ledger.log import Ledger, open_store
 from ctxlog.ledger.pgerrors import redacted
 from ctxlog.ledger.postgres import PostgresStore
@@ -43,14 +45,16 @@ class TestPostgresStore(SharedStoreConformance):
 
 def test_truncate_is_refused(pg_url: str) -> None:
     store = open_store(pg_url)
-    store.create_schema(dict(META))
-    store.begin()
-    store.insert(make_records([("a", "set")]))
-    store.commit()
-    with psycopg.connect(pg_url, autocommit=True) as conn, pytest.raises(psycopg.Error, match="append-only"):
-        conn.execute("TRUNCATE events")
-    assert store.head() is not None
-    store.close()
+    try:
+        store.create_schema(dict(META))
+        store.begin()
+        store.insert(make_records([("a", "set")]))
+        store.commit()
+        with psycopg.connect(pg_url, autocommit=True) as conn, pytest.raises(psycopg.Error, match="append-only"):
+            conn.execute("TRUNCATE events")
+        assert store.head() is not None
+    finally:
+        store.close()
 
 
 def test_url_opens_a_postgres_store(pg_url: str) -> None:
@@ -62,6 +66,23 @@ def test_url_opens_a_postgres_store(pg_url: str) -> None:
 def test_password_is_kept_out_of_messages() -> None:
     assert redacted("postgresql://ann:s3cret@db.example/ctx") == "postgresql://ann:***@db.example/ctx"
     assert redacted("postgresql://ann@db.example/ctx") == "postgresql://ann@db.example/ctx"
+    assert redacted("postgresql://db/x?user=ann&password=s3cret&sslmode=require") == (
+        "postgresql://db/x?user=ann&password=***&sslmode=require"
+    )
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://ann:s3cret@127.0.0.1:1/x?connect_timeout=2",
+    "postgresql://127.0.0.1:1/x?user=ann&password=s3cret&connect_timeout=2",
+    "POSTGRESQL://ann:s3cret@127.0.0.1:1/x?connect_timeout=2",
+    "postgresql://ann:s3cr%zzet@127.0.0.1:1/x",
+    "mysql://ann:s3cret@127.0.0.1/x",
+])
+def test_no_error_message_shows_the_password(url: str) -> None:
+    with pytest.raises(CtxlogError) as caught:
+        Ledger.open(url)
+    message = str(caught.value)
+    assert "s3cr" not in message and "\n" not in message and "***" in message
 
 
 def test_unreachable_server_is_a_storage_error_naming_the_url() -> None:
@@ -118,7 +139,8 @@ def test_documented_grants_are_enough_to_write_and_to_audit(pg_url: str) -> None
             conn.execute(f"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA {schema} TO {role}")
         conn.execute(f"GRANT SELECT ON meta, events, snapshots TO auditor_{schema}")
         conn.execute(f"GRANT SELECT ON meta TO writer_{schema}")
-        conn.execute(f"GRANT SELECT, INSERT, UPDATE ON events, snapshots TO writer_{schema}")
+        conn.execute(f"GRANT SELECT, INSERT ON events TO writer_{schema}")
+        conn.execute(f"GRANT SELECT, INSERT, UPDATE ON snapshots TO writer_{schema}")
     writer, auditor = _with_role(pg_url, "writer_" + schema), _with_role(pg_url, "auditor_" + schema)
     with ContextManager(writer, run="r") as mgr:
         mgr.set("b", 2)
@@ -168,3 +190,40 @@ def test_a_connection_lost_inside_a_transaction_fails_it_and_the_manager_goes_on
         live = mgr.tree
     assert verify(pg_url).ok and replay(pg_url, run="r") == live
     assert replay(pg_url, run="r").get("d") == 4
+
+
+def test_maintenance_on_the_log_does_not_hold_up_writers(pg_url: str) -> None:
+    """ANALYZE (like VACUUM and index builds) takes a lock that an EXCLUSIVE table lock waits for;
+    ctxlog's advisory write lock does not."""
+    import threading
+
+    with ContextManager(pg_url, run="r") as mgr, psycopg.connect(pg_url) as maintenance:
+        mgr.set("a", 1)
+        maintenance.execute("ANALYZE events")  # its lock is held until this transaction ends
+        writer = threading.Thread(target=mgr.set, args=("b", 2))
+        writer.start()
+        writer.join(timeout=10)
+        assert not writer.is_alive()
+        maintenance.rollback()
+        assert mgr.get("b") == 2
+
+
+def test_a_database_not_in_utf8_is_refused_with_the_reason(pg_cluster: object) -> None:
+    name = "latin1_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as admin:  # type: ignore[attr-defined]
+        admin.execute(f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+    with pytest.raises(NotALedgerError, match="LATIN1.*UTF8"):
+        ContextManager(pg_cluster.url(name), run="r")  # type: ignore[attr-defined]
+
+
+def test_text_no_encoding_can_carry_is_an_argument_error(pg_url: str) -> None:
+    from ctxlog import replay
+
+    with ContextManager(pg_url, run="r") as mgr:
+        mgr.set("a", 1)
+    with pytest.raises(CtxlogError):
+        replay(pg_url, run="r", until="\udcff")
+    with pytest.raises(CtxlogError):
+        replay(pg_url, run="\udcff")
+    with pytest.raises(InvalidArgumentError, match="surrogate"):
+        Ledger.open("postgresql://ann@127.0.0.1:1/\udcff")
