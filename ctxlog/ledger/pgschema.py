@@ -13,9 +13,8 @@ WRITE_LOCK = f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schem
 """Taken by every write transaction before it reads the head, released by its COMMIT: appends go
 one at a time in offset order. An advisory lock, not a table lock, so VACUUM, ANALYZE and index
 builds never wait for writers, nor writers for them."""
-BEGIN_WRITE = f"BEGIN; {WRITE_LOCK}; {HEAD}"
-LAST_SEQS = 'SELECT r, (SELECT max(seq) FROM events WHERE run = r) FROM unnest(CAST({} AS text[]) COLLATE "C") AS r'
-"""With an array literal: each run's last seq by one probe of the (run, seq) index, not a scan."""
+LAST_SEQS = 'SELECT r, (SELECT max(seq) FROM events WHERE run = r) FROM unnest(CAST(%s AS text[]) COLLATE "C") AS r'
+"""Each listed run's last seq, by one probe of the (run, seq) index, not a scan."""
 
 SCHEMA = """
 CREATE TABLE meta (key text COLLATE "C" PRIMARY KEY, value text NOT NULL);

@@ -23,13 +23,12 @@ from msgspec.structs import astuple
 from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError
 from .events import Record
 from .pgerrors import LOCK_TIMEOUT, translated
-from .pgschema import BEGIN_WRITE, COLUMNS, HEAD, INSERT, LAST_SEQS, SCHEMA, WRITE_LOCK
+from .pgschema import COLUMNS, HEAD, INSERT, LAST_SEQS, SCHEMA, WRITE_LOCK
 from .store import RunInfo, Snapshot, Store
 from .urls import redacted, scrubbed
 
 try:
     import psycopg
-    from psycopg import sql
 except ImportError:  # pragma: no cover - exercised only without the extra
     psycopg = None  # type: ignore[assignment]
 
@@ -69,6 +68,7 @@ class PostgresStore(Store):
         self._queued: list[Record] = []
         self._watched: OrderedDict[str, None] = OrderedDict()
         self._seq_cache: dict[str, int] = {}
+        self._contended = False
         self._url, self._closed, self._txn_open = url, False, False
         self._settings = [f"SET lock_timeout = '{LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan"]
         if synchronous.upper() in ("OFF", "NORMAL"):
@@ -186,24 +186,21 @@ class PostgresStore(Store):
                 self._abandon()
 
     def begin(self) -> None:
-        """BEGIN, take the write lock, read the head and the last seq of the runs this store was
-        recently asked about: one round trip, so a writer holds the lock for one more (its COMMIT)."""
+        """BEGIN, take the write lock and read the head in one round trip (pipeline mode), so a
+        writer holds the lock for one more: its COMMIT. While other writers keep interleaving, the
+        same round trip also reads the last seq of the runs this store recently appended to."""
         if self.readonly:
             raise ReadOnlyError(f"{self.location}: opened read-only; open it for writing to append")
-        watched = list(self._watched)
-        statement = BEGIN_WRITE
-        if watched:
-            statement += "; " + LAST_SEQS.format(sql.Literal(watched).as_string(self._conn))
+        watched = list(self._watched) if self._contended else []
 
         def call() -> tuple[tuple | None, list[tuple]]:
             try:
-                with self._conn.cursor() as cursor:
-                    cursor.execute(statement)
-                    cursor.nextset()
-                    cursor.nextset()
-                    head = cursor.fetchone()
-                    seqs = cursor.fetchall() if cursor.nextset() else []
-                    return head, seqs
+                with self._conn.pipeline():
+                    self._conn.execute("BEGIN")
+                    self._conn.execute(WRITE_LOCK)
+                    head = self._conn.execute(HEAD)
+                    seqs = self._conn.execute(LAST_SEQS, (watched,)) if watched else None
+                return head.fetchone(), seqs.fetchall() if seqs is not None else []
             except BaseException:
                 self._abandon()
                 raise
@@ -211,6 +208,7 @@ class PostgresStore(Store):
         row, seqs = self._run(call)
         self._txn_open = True
         self._begin_head = self._txn_head = (row[0], row[1]) if row else None
+        self._contended = self._known_head is not _UNSEEN and self._known_head != self._begin_head
         self._seq_cache = {run: seq or 0 for run, seq in seqs}
         self._savepoints = []
 
