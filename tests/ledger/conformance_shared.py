@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import abc
 import json
-import os
 import random
-import signal
 import threading
-import time
 
 import pytest
 
@@ -24,7 +21,7 @@ from ctxlog.errors import NotALedgerError, ReadOnlyError, SchemaVersionError
 from ctxlog.ledger.log import Ledger, open_store
 from ctxlog.ledger.store import Store
 
-from ..reliability.test_crash import start_writer
+from ..reliability.test_crash import kill_after_acknowledged, start_writer
 from .conformance import META, StoreConformance, make_records
 
 WRITER_OPS = 60
@@ -168,16 +165,7 @@ class SharedStoreConformance(StoreConformance):
         rng = random.Random(8)
         for round_ in range(3):
             run = f"crash-{round_}"
-            writer = start_writer(self.location, run)
-            assert writer.stdout is not None
-            wanted, last, deadline = rng.randint(1, 30), -1, time.monotonic() + 60
-            for line in writer.stdout:
-                last = int(line.split()[1])
-                if last + 1 >= wanted or time.monotonic() > deadline:
-                    break
-            time.sleep(rng.random() * 0.02)
-            os.kill(writer.pid, signal.SIGKILL)
-            writer.communicate()
+            last = kill_after_acknowledged(self.location, run, rng)
             assert verify(self.location).ok
             values = stored_values(self.location, run)
             assert values[: last + 1] == list(range(last + 1)) and values == list(range(len(values)))
