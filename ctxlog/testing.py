@@ -18,13 +18,12 @@ import tempfile
 import urllib.parse
 import uuid
 
-from .errors import CtxlogError
-
 SUPERUSER = "ctxlog"
 
 
-class ClusterUnavailable(CtxlogError):
-    """No PostgreSQL server binaries here, or the throwaway server would not start."""
+class ClusterUnavailable(RuntimeError):
+    """No PostgreSQL server binaries here, or the throwaway server would not start (a fact about the
+    machine, not a ledger error, hence not a CtxlogError)."""
 
 
 def find_bindir() -> str | None:
