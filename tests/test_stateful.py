@@ -313,7 +313,7 @@ class LedgerMachine(RuleBasedStateMachine):
         child = self.context_ids(data, "child")
         self.both(lambda: self.mgr.end_isolated(child, policy), lambda m, r: m.end_isolated(child, policy))
 
-    @rule(name=step_names, key=keys, value=values)
+    @rule(name=step_names.filter(lambda n: "\x00" not in n), key=keys, value=values)
     def step_that_raises(self, name: str, key: str, value: Any) -> None:
         """``with mgr.step(...)``: the body raises; the step is recorded failed, exited without merge."""
         tree = self.mgr.tree
