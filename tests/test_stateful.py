@@ -8,11 +8,9 @@ operation must raise the error the model expects and append nothing.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +32,7 @@ from ctxlog import (
     replay,
 )
 from ctxlog.audit import verify
+from ctxlog.ledger.log import Ledger as StoredLedger
 
 from .model import (
     Ledger,
@@ -134,10 +133,18 @@ TX_OPS = st.one_of(
 
 
 class LedgerMachine(RuleBasedStateMachine):
+    """The state machine on a SQLite file; :class:`PostgresLedgerMachine` runs it on PostgreSQL."""
+
+    def new_location(self) -> str:
+        self.dir = tempfile.mkdtemp(prefix="ctxlog-stateful-")
+        return os.path.join(self.dir, "ctx.db")
+
+    def remove_location(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
     def __init__(self) -> None:
         super().__init__()
-        self.dir = tempfile.mkdtemp(prefix="ctxlog-stateful-")
-        self.path = os.path.join(self.dir, "ctx.db")
+        self.path = self.new_location()
         self.interval: int | None = None
         self.mgr = ContextManager(self.path, run=MAIN)
         self.ledger = Ledger()
@@ -150,7 +157,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.mgr.close()
         if self.other is not None:
             self.other.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.remove_location()
 
     # -- the harness --------------------------------------------------------------------------
 
@@ -564,10 +571,8 @@ class LedgerMachine(RuleBasedStateMachine):
         result = verify(self.path)
         assert result.ok, result.summary()
         assert result.events == result.head_offset == self.ledger.head
-        with contextlib.closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as db:
-            rows = db.execute(
-                'SELECT "offset", seq, kind, context, cause FROM events WHERE run = ? ORDER BY "offset"', (MAIN,)
-            ).fetchall()
+        with StoredLedger.open(self.path, readonly=True) as stored:
+            rows = [(r.offset, r.seq, r.kind, r.context, r.cause) for r in stored.records(MAIN)]
         events = self.model.events
         assert [r[:3] for r in rows] == [(e.offset, e.seq, e.kind) for e in events]
         i = 0
@@ -594,5 +599,28 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 
+class PostgresLedgerMachine(LedgerMachine):
+    """The same machine, each example on a new ledger schema of the throwaway PostgreSQL server."""
+
+    cluster: Any = None
+
+    def new_location(self) -> str:
+        return str(self.cluster.new_schema())
+
+    def remove_location(self) -> None:
+        self.cluster.drop_schema(self.path)
+
+
 LedgerMachine.TestCase.settings = settings(stateful_step_count=50)
 TestLedgerMachine = LedgerMachine.TestCase
+
+
+class TestPostgresLedgerMachine(PostgresLedgerMachine.TestCase):  # type: ignore[name-defined]
+    """50 examples, whatever the profile: each PostgreSQL step costs round trips, and the SQLite
+    machine above runs the same rules at the profile's full count."""
+
+    settings = settings(max_examples=50, stateful_step_count=50)
+
+    @pytest.fixture(autouse=True)
+    def _server(self, pg_cluster: Any) -> None:
+        PostgresLedgerMachine.cluster = pg_cluster
