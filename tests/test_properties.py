@@ -32,6 +32,7 @@ from ctxlog import (
 from ctxlog.audit import verify
 from ctxlog.ledger.log import Ledger, is_url
 
+from .attack import attacker
 from .model import (
     checkpoint_names,
     isolations,
@@ -367,35 +368,6 @@ def test_chain_verifies_and_detects_any_tampering(
         result = verify(path, key=key)
         assert result.ok is False
         assert result.bad_offset == offset, (column, result.summary())
-
-
-@contextlib.contextmanager
-def attacker(path: str) -> Iterator[Any]:
-    """A connection that writes past the append-only guard, as whoever holds the database can:
-    SQLite with its triggers dropped, PostgreSQL as a superuser with triggers off."""
-    if is_url(path):
-        import psycopg
-
-        with psycopg.connect(path, autocommit=True) as conn:
-            conn.execute("SET session_replication_role = replica")
-            yield _QmarkConnection(conn)
-        return
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
-        db.execute("DROP TRIGGER events_no_update")
-        db.execute("DROP TRIGGER events_no_delete")
-        yield db
-
-
-class _QmarkConnection:
-    """psycopg with sqlite3's ``?`` placeholders, so one attack script serves both engines."""
-
-    pg = True
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-
-    def execute(self, sql: str, params: tuple = ()) -> Any:
-        return self.conn.execute(sql.replace("?", "%s"), params)
 
 
 def tampered(column: str, row: dict[str, Any], db: Any, data: st.DataObject) -> tuple[str, Any]:

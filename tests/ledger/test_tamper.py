@@ -1,11 +1,12 @@
-"""An attacker with write access to the file (triggers dropped): every edit is found, at its offset."""
+"""An attacker with write access to the database (past the append-only guard): every edit is found,
+at its offset, on a SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
 
 import pytest
 
@@ -13,39 +14,43 @@ from ctxlog import ContextManager
 from ctxlog.audit import verify
 from ctxlog.ledger.codec import canonical
 
+from ..attack import attacker
+
 EVENTS = 12
+FORGED_ROW = (
+    "INSERT INTO events VALUES (?, 'r', ?, 1, 'set', 'root', 1, '{\"kind\":\"set\",\"key\":\"x\",\"value\":1}', ?)"
+)
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> str:
-    path = str(tmp_path / "t.db")
-    with ContextManager(path, run="r") as mgr:
+def location(fresh_ledgers: Callable[[], AbstractContextManager[str]]) -> Iterator[str]:
+    with fresh_ledgers() as path:
+        yield path
+
+
+@pytest.fixture
+def ledger(location: str) -> str:
+    with ContextManager(location, run="r") as mgr:
         for i in range(EVENTS - 1):
             mgr.set(f"k{i % 3}", {"i": i})
-    return path
+    return location
 
 
 @pytest.fixture
-def keyed(tmp_path: Path) -> str:
-    path = str(tmp_path / "k.db")
-    with ContextManager(path, run="r", key=b"secret") as mgr:
+def keyed(location: str) -> str:
+    with ContextManager(location, run="r", key=b"secret") as mgr:
         for i in range(EVENTS - 1):
             mgr.set("k", i)
-    return path
+    return location
 
 
-def attacker(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP TRIGGER events_no_update")
-    conn.execute("DROP TRIGGER events_no_delete")
-    return conn
+def rows(conn: Any) -> Iterator[tuple]:
+    yield from conn.execute(
+        'SELECT "offset", run, seq, ts, kind, context, cause, payload, hash FROM events ORDER BY "offset"'
+    )
 
 
-def rows(conn: sqlite3.Connection) -> Iterator[tuple]:
-    yield from conn.execute('SELECT "offset", run, seq, ts, kind, context, cause, payload, hash FROM events ORDER BY "offset"')
-
-
-def rehash(conn: sqlite3.Connection, start: int) -> None:
+def rehash(conn: Any, start: int) -> None:
     """Recompute plain SHA-256 links from ``start`` on, as an attacker without a key can."""
     previous = conn.execute('SELECT hash FROM events WHERE "offset" = ?', (start - 1,)).fetchone()
     previous = previous[0] if previous else "0" * 64
@@ -69,72 +74,70 @@ def bad_offset(path: str, **kw: object) -> int | None:
      ("ts", 1), ("cause", 5), ("run", "other"), ("seq", 40)],
 )
 def test_changed_column_is_found_at_its_offset(ledger: str, column: str, value: object) -> None:
-    attacker(ledger).execute(f'UPDATE events SET {column} = ? WHERE "offset" = 6', (value,))
+    with attacker(ledger) as conn:
+        conn.execute(f'UPDATE events SET {column} = ? WHERE "offset" = 6', (value,))
     assert bad_offset(ledger) == 6
 
 
 def test_deleted_row_is_found(ledger: str) -> None:
-    attacker(ledger).execute('DELETE FROM events WHERE "offset" = 4')
+    with attacker(ledger) as conn:
+        conn.execute('DELETE FROM events WHERE "offset" = 4')
     assert bad_offset(ledger) == 4
 
 
 def test_swapped_rows_are_found(ledger: str) -> None:
-    conn = attacker(ledger)
-    a, b = (conn.execute('SELECT payload FROM events WHERE "offset" = ?', (o,)).fetchone()[0] for o in (5, 6))
-    conn.execute('UPDATE events SET payload = ? WHERE "offset" = 5', (b,))
-    conn.execute('UPDATE events SET payload = ? WHERE "offset" = 6', (a,))
+    with attacker(ledger) as conn:
+        a, b = (conn.execute('SELECT payload FROM events WHERE "offset" = ?', (o,)).fetchone()[0] for o in (5, 6))
+        conn.execute('UPDATE events SET payload = ? WHERE "offset" = 5', (b,))
+        conn.execute('UPDATE events SET payload = ? WHERE "offset" = 6', (a,))
     assert bad_offset(ledger) == 5
 
 
 def test_inserted_row_is_found(ledger: str) -> None:
-    conn = attacker(ledger)
-    for offset in range(EVENTS, 6, -1):
-        conn.execute('UPDATE events SET "offset" = "offset" + 1, seq = seq + 1 WHERE "offset" = ?', (offset,))
-    conn.execute(
-        'INSERT INTO events VALUES (7, "r", 7, 1, "set", "root", 1, \'{"kind":"set","key":"x","value":1}\', ?)',
-        ("ab" * 32,),
-    )
+    with attacker(ledger) as conn:
+        for offset in range(EVENTS, 6, -1):
+            conn.execute('UPDATE events SET "offset" = "offset" + 1, seq = seq + 1 WHERE "offset" = ?', (offset,))
+        conn.execute(FORGED_ROW, (7, 7, "ab" * 32))
     assert bad_offset(ledger) == 7
 
 
 def test_appended_forgery_is_found(ledger: str) -> None:
-    attacker(ledger).execute(
-        'INSERT INTO events VALUES (?, "r", ?, 1, "set", "root", 1, \'{"kind":"set","key":"x","value":1}\', ?)',
-        (EVENTS + 1, EVENTS + 1, "cd" * 32),
-    )
+    with attacker(ledger) as conn:
+        conn.execute(FORGED_ROW, (EVENTS + 1, EVENTS + 1, "cd" * 32))
     assert bad_offset(ledger) == EVENTS + 1
 
 
 def test_rewritten_hash_breaks_the_next_link(ledger: str) -> None:
-    conn = attacker(ledger)
-    conn.execute('UPDATE events SET payload = replace(payload, \'"i":3\', \'"i":4\') WHERE "offset" = 5')
-    row = next(r for r in rows(conn) if r[0] == 5)
-    previous = conn.execute('SELECT hash FROM events WHERE "offset" = 4').fetchone()[0]
-    forged = hashlib.sha256(bytes.fromhex(previous) + canonical(*row[:8])).hexdigest()
-    conn.execute('UPDATE events SET hash = ? WHERE "offset" = 5', (forged,))
+    with attacker(ledger) as conn:
+        conn.execute('UPDATE events SET payload = replace(payload, \'"i":3\', \'"i":4\') WHERE "offset" = 5')
+        row = next(r for r in rows(conn) if r[0] == 5)
+        previous = conn.execute('SELECT hash FROM events WHERE "offset" = 4').fetchone()[0]
+        forged = hashlib.sha256(bytes.fromhex(previous) + canonical(*row[:8])).hexdigest()
+        conn.execute('UPDATE events SET hash = ? WHERE "offset" = 5', (forged,))
     assert bad_offset(ledger) == 6
 
 
 def test_full_rewrite_of_a_plain_chain_is_found_against_the_exported_head(ledger: str) -> None:
     head = verify(ledger)
-    conn = attacker(ledger)
-    conn.execute('UPDATE events SET payload = replace(payload, \'"i":3\', \'"i":4\') WHERE "offset" = 5')
-    rehash(conn, 5)
+    with attacker(ledger) as conn:
+        conn.execute('UPDATE events SET payload = replace(payload, \'"i":3\', \'"i":4\') WHERE "offset" = 5')
+        rehash(conn, 5)
     assert verify(ledger).ok
     assert bad_offset(ledger, head=(head.head_offset, head.head_hash)) == head.head_offset
 
 
 def test_truncated_tail_is_found_against_the_exported_head(ledger: str) -> None:
     head = verify(ledger)
-    attacker(ledger).execute('DELETE FROM events WHERE "offset" > 9')
+    with attacker(ledger) as conn:
+        conn.execute('DELETE FROM events WHERE "offset" > 9')
     assert verify(ledger).ok
     assert bad_offset(ledger, head=(head.head_offset, head.head_hash)) == 10
 
 
 def test_keyed_chain_cannot_be_rewritten_without_the_key(keyed: str) -> None:
-    conn = attacker(keyed)
-    conn.execute('UPDATE events SET payload = replace(payload, \'"value":3\', \'"value":4\') WHERE "offset" = 5')
-    rehash(conn, 5)
+    with attacker(keyed) as conn:
+        conn.execute('UPDATE events SET payload = replace(payload, \'"value":3\', \'"value":4\') WHERE "offset" = 5')
+        rehash(conn, 5)
     assert bad_offset(keyed, key=b"secret") == 5
 
 
