@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,7 @@ def test_four_processes_two_runs_apart_two_on_one_run(tmp_path: Path) -> None:
         start_writer(path, "shared", OPS, "--retry"), start_writer(path, "shared", OPS, "--retry"),
     ]
     outputs = [w.communicate(timeout=240) for w in writers]
-    for writer, (out, err) in zip(writers, outputs):
+    for writer, (out, err) in zip(writers, outputs, strict=True):
         assert writer.returncode == 0, err
         assert out.count("committed") == OPS
     result = verify(path)
@@ -48,8 +50,12 @@ def test_stale_writer_gets_a_concurrency_error_and_can_continue(tmp_path: Path) 
     assert replay(path, run="r").get("b") == 2
 
 
-def test_threads_sharing_one_manager(tmp_path: Path) -> None:
-    path = str(tmp_path / "threads.db")
+def test_threads_sharing_one_manager(fresh_ledgers: Callable[[], AbstractContextManager[str]]) -> None:
+    with fresh_ledgers() as path:
+        _threads_sharing_one_manager(path)
+
+
+def _threads_sharing_one_manager(path: str) -> None:
     errors: list[BaseException] = []
     with ContextManager(path, run="t", synchronous="NORMAL") as mgr:
         mgr.initialize()
