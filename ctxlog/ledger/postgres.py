@@ -51,9 +51,10 @@ class PostgresStore(Store):
     """A ledger in the tables of one PostgreSQL schema (the first of the URL's ``search_path``)."""
 
     def __init__(self, url: str, *, readonly: bool = False, synchronous: str = "FULL") -> None:
-        if psycopg is None:
+        if psycopg is None or not psycopg.Pipeline.is_supported():
             raise InvalidArgumentError(
-                f"{redacted(url)}: PostgreSQL ledgers need psycopg; install ctxlog[postgres]"
+                f"{redacted(url)}: PostgreSQL ledgers need psycopg 3 with libpq 14 or newer (pipeline mode); "
+                "install ctxlog[postgres]"
             )
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise InvalidArgumentError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
@@ -225,14 +226,11 @@ class PostgresStore(Store):
     def commit(self) -> None:
         """COMMIT, with the rows still queued sent in the same round trip (pipeline mode)."""
         with translated(self._url):
-            if self._queued and psycopg.Pipeline.is_supported():
-                queued, self._queued = self._queued, []
-                with self._conn.pipeline(), self._conn.cursor() as cursor:
+            queued, self._queued = self._queued, []
+            with self._conn.pipeline(), self._conn.cursor() as cursor:
+                if queued:
                     cursor.executemany(INSERT, [astuple(r) for r in queued])
-                    cursor.execute("COMMIT")
-            else:
-                self._send_queued()
-                self._conn.execute("COMMIT")
+                cursor.execute("COMMIT")
         self._txn_open = False
         self._known_head = self._txn_head
 

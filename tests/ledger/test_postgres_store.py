@@ -227,3 +227,40 @@ def test_text_no_encoding_can_carry_is_an_argument_error(pg_url: str) -> None:
         replay(pg_url, run="\udcff")
     with pytest.raises(InvalidArgumentError, match="surrogate"):
         Ledger.open("postgresql://ann@127.0.0.1:1/\udcff")
+
+
+def test_a_large_transaction_goes_in_by_copy_and_verifies(pg_url: str) -> None:
+    from ctxlog import replay
+    from ctxlog.audit import verify
+
+    with ContextManager(pg_url, run="r") as mgr:
+        with mgr.transaction():
+            for i in range(3000):
+                mgr.set(f"k{i % 10}", i)
+        live = mgr.tree
+    assert verify(pg_url).events == 3001 and replay(pg_url, run="r") == live
+
+
+def test_an_inner_transaction_rolls_back_rows_already_copied(pg_url: str) -> None:
+    from ctxlog import replay
+    from ctxlog.audit import verify
+
+    with ContextManager(pg_url, run="r") as mgr:
+        with mgr.transaction():
+            mgr.set("before", 1)
+            with pytest.raises(RuntimeError), mgr.transaction():
+                for i in range(2500):  # past the ledger's 1,024-row flush: COPY inside the savepoint
+                    mgr.set("inner", i)
+                raise RuntimeError("undo the inner block")
+            mgr.set("after", 2)
+        live = mgr.tree
+    assert live.get("inner") is None and (live.get("before"), live.get("after")) == (1, 2)
+    assert verify(pg_url).events == 3 and replay(pg_url, run="r") == live
+
+
+def test_a_libpq_without_pipeline_mode_is_refused_saying_what_to_install(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(psycopg.Pipeline, "is_supported", classmethod(lambda cls: False))
+    with pytest.raises(InvalidArgumentError, match=r"libpq 14.*ctxlog\[postgres\]"):
+        open_store(pg_url)
