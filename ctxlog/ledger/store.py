@@ -1,8 +1,10 @@
 """The narrow interface every storage backend implements, and the plain types it speaks.
 
 A store moves rows in and out and runs transactions; it knows nothing of events, chains or trees.
-Everything above it (the chain, the codec, the projections) is shared by all backends, and the
-conformance suite in ``tests/ledger/conformance.py`` is the definition of a correct store.
+Everything above it (the chain, the codec, the projections) is shared by all backends (SQLite in
+``sqlite.py``, PostgreSQL in ``postgres.py``), and the conformance suite in
+``tests/ledger/conformance.py`` (plus ``conformance_shared.py`` for stores that several
+connections and processes share) is the definition of a correct store.
 """
 
 from __future__ import annotations
