@@ -23,6 +23,19 @@ def id_arg(value: object, what: str) -> str:
     return name
 
 
+MAX_RUN_BYTES = 1024
+"""The longest run name, in UTF-8 bytes: runs are keys of an index, which PostgreSQL caps at ~2.7 kB."""
+
+
+def run_arg(value: object) -> str:
+    """A run name: as :func:`id_arg`, and at most :data:`MAX_RUN_BYTES` long (on every backend)."""
+    run = id_arg(value, "run")
+    if len(run.encode()) > MAX_RUN_BYTES:
+        size = len(run.encode())
+        raise InvalidArgumentError(f"run names are at most {MAX_RUN_BYTES} bytes of UTF-8; this one has {size}")
+    return run
+
+
 def utf8_arg(value: str, what: str) -> str:
     """``value`` unless it holds lone surrogates, which no UTF-8 column or payload can store."""
     if not value.isascii():

@@ -20,6 +20,7 @@ from .ledger.events import KINDS, Record
 from .ledger.log import Ledger, is_url
 from .ledger.store import RunInfo
 from .ledger.transfer import ExportHeader, check_key, export_ledger, import_ledger, read_header
+from .ledger.urls import redacted
 from .ledger.verify import VerifyResult, verify_records
 from .projections.tree import ContextTree
 from .replay import PROGRESS_EVERY, Progress, checkpoint_events, choose_run, load_tree, replay, resolve_until
@@ -230,7 +231,7 @@ def verify(
     """
     with _open(path, key) as ledger:
         if ledger.keyed and key is None:
-            raise KeyMismatchError(f"{path}: the ledger is keyed (HMAC-SHA256); give its key to verify it")
+            raise KeyMismatchError(f"{redacted(path)}: the ledger is keyed (HMAC-SHA256); give its key to verify it")
         total = (ledger.head() or (0, GENESIS))[0]
         report = None if progress is None else _counting(progress, total)
         return verify_records(ledger.records(), ledger.chain, expect_head=head, progress=report)

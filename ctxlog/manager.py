@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from .arguments import enum_arg, id_arg, name_arg
+from .arguments import enum_arg, id_arg, name_arg, run_arg
 from .errors import (
     ContextStateError,
     InvalidArgumentError,
@@ -85,7 +85,7 @@ class ContextManager(TimeTravelMixin, StepsMixin):
         key: bytes | str | None = None, synchronous: str = "FULL", snapshot_interval: int = 10_000,
     ) -> None:
         if run is not None:
-            id_arg(run, "run")
+            run_arg(run)
         if checkpoint_interval is not None and (
             type(checkpoint_interval) is not int or checkpoint_interval < 1
         ):

@@ -130,10 +130,11 @@ class PostgresCluster:
     def drop_schema(self, url: str) -> None:
         """Remove the schema of a URL made by :meth:`new_schema`, with its ledger."""
         import psycopg
+        from psycopg import sql
 
-        schema = urllib.parse.unquote(url.rsplit("search_path=", 1)[-1])
+        schema = urllib.parse.unquote(url).rsplit("search_path=", 1)[-1]
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
     def stop(self) -> None:
         """Stop the server and remove its directory."""

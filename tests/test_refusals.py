@@ -151,3 +151,14 @@ def test_a_nul_in_a_run_name_or_context_id_is_refused_on_every_backend(
                 calls[where]()
             assert mgr.offset == head
         assert verify(path).ok
+
+
+def test_a_run_name_over_1024_utf8_bytes_is_refused_on_every_backend(
+    fresh_ledgers: Callable[[], AbstractContextManager[str]]
+) -> None:
+    with fresh_ledgers() as path:
+        with pytest.raises(InvalidArgumentError, match="1024 bytes"):
+            ContextManager(path, run="é" * 513)
+        with ContextManager(path, run="é" * 512) as mgr:  # exactly 1,024 bytes
+            mgr.set("a", 1)
+        assert verify(path).events == 2

@@ -6,6 +6,7 @@ import click
 
 from .. import audit
 from ..demo import write_demo
+from ..ledger.urls import redacted
 from .errors import Failed
 from .options import HeadType, key_file_option, ledger_argument, output_file, progress_bar
 
@@ -25,7 +26,7 @@ def verify(ledger: str, key: bytes | None, head: tuple[int, str] | None) -> None
     with progress_bar("verifying") as report:
         result = audit.verify(ledger, key=key, head=head, progress=report)
     if not result.ok:
-        raise Failed(f"{ledger}: chain broken at offset {result.bad_offset}: {result.reason}")
+        raise Failed(f"{redacted(ledger)}: chain broken at offset {result.bad_offset}: {result.reason}")
     click.echo(result.summary())
 
 
@@ -46,7 +47,7 @@ def export(ledger: str, output: str) -> None:
     with output_file(output) as out:
         header = audit.export_events(ledger, out)
     if output != "-":
-        click.echo(f"exported {header.events} events of {ledger} to {output}, head {header.head}", err=True)
+        click.echo(f"exported {header.events} events of {redacted(ledger)} to {output}, head {header.head}", err=True)
 
 
 @click.command(name="import")
@@ -66,8 +67,8 @@ def import_(ledger: str, source: str, key: bytes | None) -> None:
     with click.open_file(source, "rb") as lines, progress_bar("importing") as report:
         result = audit.import_events(ledger, lines, key=key, name=source, progress=report)
     click.echo(
-        f"imported {result.events} events in {result.runs} run(s) into {ledger}: chain intact ({result.algorithm}), "
-        f"head {result.head_offset}:{result.head_hash}"
+        f"imported {result.events} events in {result.runs} run(s) into {redacted(ledger)}: chain intact "
+        f"({result.algorithm}), head {result.head_offset}:{result.head_hash}"
     )
 
 
@@ -84,4 +85,5 @@ def demo(ledger: str) -> None:
     """
     mgr = write_demo(ledger)
     events = mgr.tree.seq
-    click.echo(f"wrote run {mgr.run!r} to {ledger} ({events} events); try: ctxlog replay {ledger} --until validated")
+    shown = redacted(ledger)
+    click.echo(f"wrote run {mgr.run!r} to {shown} ({events} events); try: ctxlog replay {shown} --until validated")

@@ -32,12 +32,12 @@ FORMAT = "ctxlog"
 
 
 def open_store(path: str, *, readonly: bool = False, create: bool = True, synchronous: str = "FULL") -> Store:
-    """The backend for ``path``: PostgreSQL for a ``postgresql://`` (or ``postgres://``) URL, an
-    in-memory SQLite database for ``:memory:``, else a SQLite file."""
+    """The backend for ``path``: PostgreSQL for a ``postgresql://`` (or ``postgres://``) URL or a
+    libpq connection string, an in-memory SQLite database for ``:memory:``, else a SQLite file."""
     if not isinstance(path, str):
         path = str(path)
     if is_url(path):
-        scheme = path.split("://", 1)[0]
+        scheme = path.split("://", 1)[0] if "://" in path else "postgresql"
         if scheme.lower() not in ("postgresql", "postgres"):
             raise InvalidArgumentError(
                 f"{redacted(path)}: no ledger backend for {scheme!r} URLs; use a SQLite file path or a "
@@ -168,14 +168,14 @@ class Ledger:
             raise KeyMismatchError(f"{self._store.location}: the ledger is keyed; give its key to append")
         if self._depth == 0:
             self._store.begin()
+            fresh, self._fresh = self._fresh, False  # a failed read below leaves nothing trusted
             try:
-                if self._store.changed_elsewhere() or not self._fresh:
+                if self._store.changed_elsewhere() or not fresh:
                     self._head = self._store.head()
                     self._seqs = {}
             except BaseException:
                 self._store.rollback()
                 raise
-            self._fresh = False
         else:
             self.store.savepoint(f"ctxlog_{self._depth}")
             self._saved.append((self._head, dict(self._seqs)))
@@ -204,8 +204,8 @@ class Ledger:
         if self._depth == 0:
             self._store.rollback()
         else:
-            self._store.rollback_to(f"ctxlog_{self._depth}")
             self._head, self._seqs = self._saved.pop()
+            self._store.rollback_to(f"ctxlog_{self._depth}")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -50,13 +50,20 @@ def _translate(where: str, text: str, exc: Exception) -> Exception:
     if isinstance(exc, pgerrors.InsufficientPrivilege):
         return ReadOnlyError(f"{where}: this role lacks a privilege the operation needs ({text})")
     if isinstance(exc, pgerrors.LockNotAvailable):
-        return StorageError(f"{where}: another writer held the ledger's write lock for {LOCK_TIMEOUT}; try again")
+        return StorageError(
+            f"{where}: waited {LOCK_TIMEOUT} for a lock another session held (another writer, or DDL on the "
+            "ledger's tables); try again"
+        )
+    if isinstance(exc, pgerrors.QueryCanceled):
+        return StorageError(f"{where}: the statement was cancelled (statement_timeout, or by an administrator): {text}")
+    if isinstance(exc, pgerrors.ProgramLimitExceeded):
+        return InvalidArgumentError(f"{where}: too large for PostgreSQL: {text}")
     if isinstance(exc, pgerrors.InvalidSchemaName | pgerrors.InvalidCatalogName):
         return NotALedgerError(f"{where}: {text}; create it first or check the URL")
     if isinstance(exc, psycopg.DataError) and "NUL" in text:
         return InvalidArgumentError(f"{where}: PostgreSQL text cannot hold NUL characters ({text})")
     if isinstance(exc, psycopg.OperationalError) and "does not exist" in text:
         return NotALedgerError(f"{where}: {text.rsplit('FATAL:', 1)[-1].strip()}; create it first or check the URL")
-    if isinstance(exc, psycopg.OperationalError):
+    if isinstance(exc, psycopg.OperationalError) and (exc.sqlstate is None or exc.sqlstate.startswith("08")):
         return StorageError(f"{where}: cannot reach the PostgreSQL server: {text}")
     return StorageError(f"{where}: PostgreSQL failed: {text}")

@@ -1,4 +1,4 @@
-"""The PostgreSQL schema of a ledger and the statements the backend sends most.
+"""The PostgreSQL schema of a ledger and the statements the backend sends.
 
 Columns match the SQLite schema one for one; text columns that are compared or sorted use the
 "C" collation, so names order by code point on every server, as they do in SQLite.
@@ -48,3 +48,39 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
 CREATE FUNCTION ctxlog_checkpoint_name(payload text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN RETURN payload::json ->> 'name'; EXCEPTION WHEN others THEN RETURN NULL; END $$;
 """
+
+SCAN = f'SELECT {COLUMNS} FROM events WHERE "offset" <= %s AND "offset" > %s ORDER BY "offset"'
+SCAN_RUN = (
+    f'SELECT {COLUMNS} FROM events WHERE run = %s AND "offset" > %s AND "offset" <= %s AND seq > %s ORDER BY seq'
+)
+RECORD_AT = f'SELECT {COLUMNS} FROM events WHERE "offset" = %s'
+RUN_NAMES = (  # a walk of the (run, seq) index, one probe per run, not a scan of the log
+    "WITH RECURSIVE names(run) AS (SELECT min(run) FROM events UNION ALL "
+    "SELECT (SELECT min(run) FROM events WHERE run > names.run) FROM names WHERE names.run IS NOT NULL) "
+    "SELECT run FROM names WHERE run IS NOT NULL"
+)
+RUNS = (
+    'SELECT run, count(*), min("offset"), max("offset"), min(ts), max(ts), '
+    "count(*) FILTER (WHERE kind = 'checkpoint') FROM events GROUP BY run ORDER BY min(\"offset\")"
+)
+CHECKPOINT_ROWS = f"SELECT {COLUMNS} FROM events WHERE run = %s AND kind = 'checkpoint' ORDER BY \"offset\""
+CHECKPOINT_OFFSET = (
+    "SELECT \"offset\" FROM events WHERE run = %s AND kind = 'checkpoint' "
+    "AND ctxlog_checkpoint_name(payload) = %s ORDER BY \"offset\" LIMIT 1"
+)
+PUT_SNAPSHOT = (
+    'INSERT INTO snapshots (run, seq, "offset", hash, state) VALUES (%s, %s, %s, %s, %s) '
+    'ON CONFLICT (run, seq) DO UPDATE SET "offset" = excluded."offset", hash = excluded.hash, state = excluded.state'
+)
+SNAPSHOTS_BEFORE = (
+    'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = %s AND "offset" <= %s AND seq < %s ORDER BY seq'
+)
+KIND_COUNTS = "SELECT kind, count(*) AS n FROM events GROUP BY kind ORDER BY n DESC, kind"
+SIZE = (
+    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = current_schema() AND c.relname IN ('meta', 'events', 'snapshots')"
+)
+OBJECTS = (  # what a new ledger could clash with in its schema
+    "SELECT relname FROM pg_class WHERE relnamespace = "
+    "(SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND relkind IN ('r','p','v','m','f','S')"
+)

@@ -13,6 +13,7 @@ only when a ``postgresql://`` URL is opened; its errors are translated in ``pger
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -20,7 +21,8 @@ from typing import Any, TypeVar
 
 from msgspec.structs import astuple
 
-from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError
+from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
+from . import pgschema as Q
 from .events import Record
 from .pgerrors import LOCK_TIMEOUT, translated
 from .pgschema import COLUMNS, HEAD, INSERT, LAST_SEQS, SCHEMA, WRITE_LOCK
@@ -29,6 +31,8 @@ from .urls import redacted, scrubbed
 
 try:
     import psycopg
+
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())  # its notes would add stderr lines
 except ImportError:  # pragma: no cover - exercised only without the extra
     psycopg = None  # type: ignore[assignment]
 
@@ -58,8 +62,9 @@ class PostgresStore(Store):
             )
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise InvalidArgumentError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
-        scheme, rest = url.split("://", 1)
-        url = scheme.lower() + "://" + rest
+        if "://" in url:
+            scheme, rest = url.split("://", 1)
+            url = scheme.lower() + "://" + rest
         self.location = redacted(url)
         self.readonly = readonly
         self._known_head: tuple[int, str] | None | object = _UNSEEN
@@ -71,7 +76,10 @@ class PostgresStore(Store):
         self._seq_cache: dict[str, int] = {}
         self._contended = False
         self._url, self._closed, self._txn_open = url, False, False
-        self._settings = [f"SET lock_timeout = '{LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan"]
+        self._settings = [
+            f"SET lock_timeout = '{LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan",
+            "SET default_transaction_isolation = 'read committed'",  # the head is read after the lock
+        ]
         if synchronous.upper() in ("OFF", "NORMAL"):
             self._settings.append("SET synchronous_commit = off")
         if readonly:
@@ -149,11 +157,7 @@ class PostgresStore(Store):
 
     def _tables(self) -> set[str]:
         """Tables, views, sequences … of the ledger's schema (anything a ledger could clash with)."""
-        rows = self._all(
-            "SELECT relname FROM pg_class WHERE relnamespace = "
-            "(SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND relkind IN ('r','p','v','m','f','S')"
-        )
-        return {name for (name,) in rows}
+        return {name for (name,) in self._all(Q.OBJECTS)}
 
     def get_meta(self) -> dict[str, str]:
         if "meta" not in self._tables():
@@ -170,9 +174,9 @@ class PostgresStore(Store):
                     f"{self.location}: no schema to create the ledger in (the search_path names none that "
                     "exists); create it first"
                 )
-            self._conn.execute(f"BEGIN; {WRITE_LOCK}")
             self._txn_open = True  # a lost connection now fails the call: no retry outside the lock
             try:
+                self._conn.execute(f"BEGIN; {WRITE_LOCK}")
                 tables = self._tables()
                 if "meta" in tables:
                     return
@@ -195,6 +199,7 @@ class PostgresStore(Store):
         watched = list(self._watched) if self._contended else []
 
         def call() -> tuple[tuple | None, list[tuple]]:
+            self._abandon()  # never BEGIN inside a transaction left open: its rows would commit with ours
             try:
                 with self._conn.pipeline():
                     self._conn.execute("BEGIN")
@@ -225,12 +230,19 @@ class PostgresStore(Store):
 
     def commit(self) -> None:
         """COMMIT, with the rows still queued sent in the same round trip (pipeline mode)."""
+        if self._conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+            raise StorageError(
+                f"{self.location}: a statement of this transaction failed, so PostgreSQL rolled it back; "
+                "nothing of it was committed"
+            )
         with translated(self._url):
             queued, self._queued = self._queued, []
             with self._conn.pipeline(), self._conn.cursor() as cursor:
                 if queued:
                     cursor.executemany(INSERT, [astuple(r) for r in queued])
                 cursor.execute("COMMIT")
+            if cursor.statusmessage != "COMMIT":
+                raise StorageError(f"{self.location}: PostgreSQL rolled the transaction back instead of committing it")
         self._txn_open = False
         self._known_head = self._txn_head
 
@@ -313,84 +325,47 @@ class PostgresStore(Store):
             last = rows[-1][key]
 
     def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
-        return self._pages(
-            f'SELECT {COLUMNS} FROM events WHERE "offset" <= %s AND "offset" > %s ORDER BY "offset"',
-            (_clamp(until),), 0, _clamp(after),
-        )
+        return self._pages(Q.SCAN, (_clamp(until),), 0, _clamp(after))
 
     def scan_run(
         self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None
     ) -> Iterator[Record]:
-        return self._pages(
-            f'SELECT {COLUMNS} FROM events WHERE run = %s AND "offset" > %s AND "offset" <= %s AND seq > %s '
-            "ORDER BY seq",
-            (run, _clamp(after), _clamp(until)), 2, _clamp(after_seq),
-        )
+        return self._pages(Q.SCAN_RUN, (run, _clamp(after), _clamp(until)), 2, _clamp(after_seq))
 
     def record_at(self, offset: int) -> Record | None:
-        row = self._one(f'SELECT {COLUMNS} FROM events WHERE "offset" = %s', (_clamp(offset),))
+        row = self._one(Q.RECORD_AT, (_clamp(offset),))
         return Record(*row) if row else None
 
     def run_names(self) -> list[str]:
-        rows = self._all(
-            "WITH RECURSIVE names(run) AS (SELECT min(run) FROM events UNION ALL "
-            "SELECT (SELECT min(run) FROM events WHERE run > names.run) FROM names WHERE names.run IS NOT NULL) "
-            "SELECT run FROM names WHERE run IS NOT NULL"
-        )
-        return [run for (run,) in rows]
+        return [run for (run,) in self._all(Q.RUN_NAMES)]
 
     def runs(self) -> list[RunInfo]:
-        rows = self._all(
-            'SELECT run, count(*), min("offset"), max("offset"), min(ts), max(ts), '
-            "count(*) FILTER (WHERE kind = 'checkpoint') FROM events GROUP BY run ORDER BY min(\"offset\")"
-        )
-        return [RunInfo(*row) for row in rows]
+        return [RunInfo(*row) for row in self._all(Q.RUNS)]
 
     def checkpoint_rows(self, run: str) -> list[Record]:
-        rows = self._all(
-            f"SELECT {COLUMNS} FROM events WHERE run = %s AND kind = 'checkpoint' ORDER BY \"offset\"", (run,)
-        )
-        return [Record(*row) for row in rows]
+        return [Record(*row) for row in self._all(Q.CHECKPOINT_ROWS, (run,))]
 
     def checkpoint_offset(self, run: str, name: str) -> int | None:
         if "\x00" in name or "\x00" in run:
             return None
-        row = self._one(
-            "SELECT \"offset\" FROM events WHERE run = %s AND kind = 'checkpoint' "
-            "AND ctxlog_checkpoint_name(payload) = %s ORDER BY \"offset\" LIMIT 1",
-            (run, name),
-        )
+        row = self._one(Q.CHECKPOINT_OFFSET, (run, name))
         return row[0] if row else None
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
-        self._execute(
-            'INSERT INTO snapshots (run, seq, "offset", hash, state) VALUES (%s, %s, %s, %s, %s) '
-            'ON CONFLICT (run, seq) DO UPDATE SET "offset" = excluded."offset", hash = excluded.hash, '
-            "state = excluded.state",
-            (snapshot.run, snapshot.seq, snapshot.offset, snapshot.hash, snapshot.state),
-        )
+        self._execute(Q.PUT_SNAPSHOT, (snapshot.run, snapshot.seq, snapshot.offset, snapshot.hash, snapshot.state))
 
     def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
-        return self._pages(
-            'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = %s AND "offset" <= %s '
-            "AND seq < %s ORDER BY seq",
-            (run, _clamp(offset)), 1, _NO_BOUND, desc=True, row=_snapshot, page=1,
-        )
+        return self._pages(Q.SNAPSHOTS_BEFORE, (run, _clamp(offset)), 1, _NO_BOUND, desc=True, row=_snapshot, page=1)
 
     def kind_counts(self) -> dict[str, int]:
-        rows = self._all("SELECT kind, count(*) AS n FROM events GROUP BY kind ORDER BY n DESC, kind")
-        return dict(rows)
+        return dict(self._all(Q.KIND_COUNTS))
 
     def snapshot_count(self) -> int:
         row = self._one("SELECT count(*) FROM snapshots")
         return row[0] if row else 0
 
     def size_bytes(self) -> int:
-        row = self._one(
-            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relname IN ('meta', 'events', 'snapshots')"
-        )
+        row = self._one(Q.SIZE)
         return int(row[0] or 0) if row else 0
 
     def close(self) -> None:

@@ -116,3 +116,17 @@ def test_an_argument_utf8_cannot_carry_is_one_line_on_either_engine(tmp_path: Pa
         result = CliRunner().invoke(main, ["replay", ledger, "--until", "\udcff"])
         assert result.exit_code in (2, 4), result.output
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+
+
+def test_no_command_prints_the_password_of_the_url(tmp_path: Path, pg_url: str) -> None:
+    """The throwaway server trusts 127.0.0.1, so a URL with any password connects."""
+    secret_url = pg_url.replace("postgresql://ctxlog@", "postgresql://ctxlog:hunter2@")
+    runner, export = CliRunner(), str(tmp_path / "a.jsonl")
+    outputs = [runner.invoke(main, args) for args in (
+        ["demo", secret_url], ["export", secret_url, "-o", export], ["verify", secret_url],
+        ["runs", secret_url], ["tree", secret_url, "--run", "nope"],
+    )]
+    assert [r.exit_code for r in outputs] == [0, 0, 0, 0, 4]
+    for result in outputs:
+        assert "hunter2" not in result.output and "hunter2" not in result.stderr
+    assert "ctxlog:***@" in outputs[0].output

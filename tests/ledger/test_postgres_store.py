@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -77,6 +78,13 @@ def test_password_is_kept_out_of_messages() -> None:
     "POSTGRESQL://ann:s3cret@127.0.0.1:1/x?connect_timeout=2",
     "postgresql://ann:s3cr%zzet@127.0.0.1:1/x",
     "mysql://ann:s3cret@127.0.0.1/x",
+    "postgresql://ann:s3cr?et@127.0.0.1:1/x",
+    "postgresql://ann:s3cr#et@127.0.0.1:1/x",
+    "postgresql://ann:s3cr@et@127.0.0.1:1/x",
+    "postgresql://ann:s3cr/et@127.0.0.1:1/x",
+    "postgresql://127.0.0.1:1/x?user=ann&pass%77ord=s3cret&connect_timeout=2",
+    "host=127.0.0.1 port=1 user=ann password=s3cret connect_timeout=2",
+    "postgresql:ann:s3cret@127.0.0.1",
 ])
 def test_no_error_message_shows_the_password(url: str) -> None:
     with pytest.raises(CtxlogError) as caught:
@@ -264,3 +272,70 @@ def test_a_libpq_without_pipeline_mode_is_refused_saying_what_to_install(
     monkeypatch.setattr(psycopg.Pipeline, "is_supported", classmethod(lambda cls: False))
     with pytest.raises(InvalidArgumentError, match=r"libpq 14.*ctxlog\[postgres\]"):
         open_store(pg_url)
+
+
+def test_a_transaction_the_server_aborted_is_not_reported_committed(pg_url: str) -> None:
+    store = open_store(pg_url)
+    try:
+        store.create_schema(dict(META))
+        store.begin()
+        store.insert(make_records([("a", "set")]))
+        store._send_queued()  # type: ignore[attr-defined]
+        with pytest.raises(psycopg.Error):
+            store._conn.execute("SELECT 1 / 0")  # type: ignore[attr-defined]
+        with pytest.raises(StorageError, match="rolled it back"):
+            store.commit()
+        store.rollback()
+        assert store.head() is None
+    finally:
+        store.close()
+
+
+def test_writers_read_the_head_after_the_lock_whatever_the_default_isolation(pg_url: str) -> None:
+    import threading
+
+    from ctxlog.audit import verify
+
+    strict = pg_url + "%20-cdefault_transaction_isolation%3Dserializable"
+    ContextManager(strict, run="setup").close()
+    errors: list[BaseException] = []
+
+    def write(run: str) -> None:
+        try:
+            with ContextManager(strict, run=run) as mgr:
+                for i in range(60):
+                    mgr.set("k", i)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(f"w{n}",)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert verify(pg_url).events == 3 * 61
+
+
+def test_a_connection_string_is_a_server_ledger_not_a_file(pg_cluster: object, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctxlog import replay
+
+    url = pg_cluster.new_schema()  # type: ignore[attr-defined]
+    schema = url.rsplit("%3D", 1)[-1]
+    conninfo = (f"host=127.0.0.1 port={pg_cluster.port} user=ctxlog password=hunter2 "  # type: ignore[attr-defined]
+                f"dbname=postgres options='-csearch_path={schema}'")
+    monkeypatch.chdir(tmp_path)
+    with ContextManager(conninfo, run="r") as mgr:
+        mgr.set("a", 1)
+        assert "hunter2" not in mgr._ledger.store.location
+    assert replay(url, run="r").get("a") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_drop_schema_removes_the_ledger(pg_cluster: object) -> None:
+    url = pg_cluster.new_schema()  # type: ignore[attr-defined]
+    ContextManager(url, run="r").close()
+    pg_cluster.drop_schema(url)  # type: ignore[attr-defined]
+    with pytest.raises(NotALedgerError):
+        Ledger.open(url)
