@@ -1,4 +1,8 @@
-"""Several processes and threads writing one ledger: dense offsets, no forks, no lock errors."""
+"""Threads writing one ledger: dense offsets, no forks, no lock errors.
+
+Processes writing one ledger (four writers, two on one run; a stale writer) are in the shared store
+conformance suite, ``tests/ledger/conformance_shared.py``, which both engines pass.
+"""
 
 from __future__ import annotations
 
@@ -7,47 +11,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-import pytest
-
-from ctxlog import ConcurrencyError, ContextManager, replay
-from ctxlog.audit import runs, verify
-
-from .test_crash import start_writer
+from ctxlog import ContextManager, replay
+from ctxlog.audit import verify
 
 OPS = 150
-
-
-def test_four_processes_two_runs_apart_two_on_one_run(tmp_path: Path) -> None:
-    path = str(tmp_path / "shared.db")
-    ContextManager(path, run="setup").close()
-    writers = [
-        start_writer(path, "alpha", OPS), start_writer(path, "beta", OPS),
-        start_writer(path, "shared", OPS, "--retry"), start_writer(path, "shared", OPS, "--retry"),
-    ]
-    outputs = [w.communicate(timeout=240) for w in writers]
-    for writer, (out, err) in zip(writers, outputs, strict=True):
-        assert writer.returncode == 0, err
-        assert out.count("committed") == OPS
-    result = verify(path)
-    assert result.ok, result.summary()
-    counts = {info.run: info.events for info in runs(path)}
-    assert counts == {"alpha": OPS + 1, "beta": OPS + 1, "shared": 2 * OPS + 1}
-    assert result.events == sum(counts.values())
-
-
-def test_stale_writer_gets_a_concurrency_error_and_can_continue(tmp_path: Path) -> None:
-    path = str(tmp_path / "stale.db")
-    with ContextManager(path, run="r") as first, ContextManager(path, run="r") as second:
-        first.set("a", 1)
-        with pytest.raises(ConcurrencyError, match="reload"):
-            second.set("b", 2)
-        second.reload()
-        second.set("b", 2)
-        assert (second.get("a"), second.get("b")) == (1, 2)
-        with pytest.raises(ConcurrencyError):
-            first.set("c", 3)
-    assert verify(path).ok
-    assert replay(path, run="r").get("b") == 2
 
 
 def test_threads_sharing_one_manager(fresh_ledgers: Callable[[], AbstractContextManager[str]]) -> None:
