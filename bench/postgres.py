@@ -30,8 +30,8 @@ import time
 from typing import Any
 
 import harness
-import msgspec
 import pg_worker
+import raw
 import workload as wl
 from harness import Bench
 from report import Row, median
@@ -273,20 +273,9 @@ def build_raw_replay(cluster: Any, ledger_url: str) -> str:
 
 def replay_raw(url: str) -> int:
     """Stream every row through a server-side cursor, decode its payload, verify the chain."""
-    decode = msgspec.json.decode
-    sha, fromhex = hashlib.sha256, bytes.fromhex
-    head, expected = GENESIS, 1
     with _connect(url) as conn, conn.cursor(name="replay") as cur:
         cur.execute("SELECT id, payload, hash FROM raw ORDER BY id")
-        while rows := cur.fetchmany(PAGE):
-            for offset, payload, digest in rows:
-                if offset != expected:
-                    raise AssertionError(f"raw table: id {expected} missing")
-                decode(payload)
-                if sha(fromhex(head) + payload.encode()).hexdigest() != digest:
-                    raise AssertionError(f"raw table: chain broken at {offset}")
-                head, expected = digest, expected + 1
-    return expected - 1
+        return raw.check_raw_rows(iter(lambda: cur.fetchmany(PAGE), []))
 
 
 def replay_case(bench: Bench, cluster: Any, mode: str) -> None:
@@ -311,12 +300,12 @@ def replay_case(bench: Bench, cluster: Any, mode: str) -> None:
         tree = ctxlog.replay(url, run=wl.RUN, verify=True)
         return time.perf_counter() - t0
 
-    def raw() -> float:
+    def baseline() -> float:
         t0 = time.perf_counter()
         assert replay_raw(raw_url) == events
         return time.perf_counter() - t0
 
-    ctx_t, raw_t = bench.reps([ctx, raw], max(bench.sizes.reps, 5) if mode == "full" else None)
+    ctx_t, raw_t = bench.reps([ctx, baseline], max(bench.sizes.reps, 5) if mode == "full" else None)
     assert tree == reference and tree is not None and tree.offset == events, "verified replay differs"
     sqlite = bench.facts.get("replay events/s")
     bench.rows.append(Row(

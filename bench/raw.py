@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterable
 
 import msgspec
 
@@ -114,21 +115,27 @@ def build_raw_table(path: str, payloads: list[str], batch: int = 10_000) -> None
 def replay_raw(path: str) -> int:
     """Read every row, decode its payload with msgspec, verify the chain; return the row count."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    try:
+        cursor = conn.execute('SELECT "offset", payload, hash FROM raw ORDER BY "offset"')
+        return check_raw_rows(iter(lambda: cursor.fetchmany(512), []))
+    finally:
+        conn.close()
+
+
+def check_raw_rows(pages: Iterable[list[tuple[int, str, str]]]) -> int:
+    """The raw baselines' replay, on any engine: decode each ``(id, payload, hash)`` row's payload
+    and verify its link and its place; return the row count."""
     decode = msgspec.json.decode
     sha, fromhex = hashlib.sha256, bytes.fromhex
     head, expected = GENESIS, 1
-    try:
-        cursor = conn.execute('SELECT "offset", payload, hash FROM raw ORDER BY "offset"')
-        while rows := cursor.fetchmany(512):
-            for offset, payload, digest in rows:
-                if offset != expected:
-                    raise AssertionError(f"raw table: offset {expected} missing")
-                decode(payload)
-                if sha(fromhex(head) + payload.encode()).hexdigest() != digest:
-                    raise AssertionError(f"raw table: chain broken at {offset}")
-                head, expected = digest, expected + 1
-    finally:
-        conn.close()
+    for rows in pages:
+        for offset, payload, digest in rows:
+            if offset != expected:
+                raise AssertionError(f"raw table: row {expected} missing")
+            decode(payload)
+            if sha(fromhex(head) + payload.encode()).hexdigest() != digest:
+                raise AssertionError(f"raw table: chain broken at {offset}")
+            head, expected = digest, expected + 1
     return expected - 1
 
 
