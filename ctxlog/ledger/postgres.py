@@ -22,9 +22,10 @@ from typing import Any, TypeVar
 from msgspec.structs import astuple
 
 from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
+from . import pgerrors
 from . import pgschema as Q
 from .events import Record
-from .pgerrors import LOCK_TIMEOUT, translated
+from .pgerrors import translated
 from .pgschema import COLUMNS, HEAD, INSERT, LAST_SEQS, SCHEMA, WRITE_LOCK
 from .store import RunInfo, Snapshot, Store
 from .urls import redacted, scrubbed
@@ -77,7 +78,7 @@ class PostgresStore(Store):
         self._contended = False
         self._url, self._closed, self._txn_open = url, False, False
         self._settings = [
-            f"SET lock_timeout = '{LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan",
+            f"SET lock_timeout = '{pgerrors.LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan",
             "SET default_transaction_isolation = 'read committed'",  # the head is read after the lock
         ]
         if synchronous.upper() in ("OFF", "NORMAL"):

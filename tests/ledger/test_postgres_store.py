@@ -339,3 +339,40 @@ def test_drop_schema_removes_the_ledger(pg_cluster: object) -> None:
     pg_cluster.drop_schema(url)  # type: ignore[attr-defined]
     with pytest.raises(NotALedgerError):
         Ledger.open(url)
+
+
+def test_a_writer_kept_waiting_for_the_lock_gives_up_and_appends_nothing(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ctxlog.audit import verify
+
+    monkeypatch.setattr("ctxlog.ledger.pgerrors.LOCK_TIMEOUT", "300ms")
+    with ContextManager(pg_url, run="r") as mgr:
+        mgr.set("a", 1)
+        holder = open_store(pg_url)
+        try:
+            holder.begin()  # takes the write lock and keeps it
+            with pytest.raises(StorageError, match="waited 300ms for a lock"):
+                mgr.set("b", 2)
+            holder.rollback()
+        finally:
+            holder.close()
+        assert mgr.get("b") is None
+        mgr.set("c", 3)
+    assert verify(pg_url).events == 3
+
+
+@pytest.mark.parametrize("error, expected, words", [
+    (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), StorageError, "cancelled"),
+    (psycopg.errors.ProgramLimitExceeded("index row requires 9024 bytes"), InvalidArgumentError, "too large"),
+    (psycopg.errors.DiskFull("could not extend file"), StorageError, "PostgreSQL failed"),
+    (psycopg.OperationalError("server closed the connection unexpectedly"), StorageError, "cannot reach"),
+])
+def test_server_errors_become_ctxlog_errors_that_say_what_happened(
+    error: Exception, expected: type, words: str
+) -> None:
+    from ctxlog.ledger.pgerrors import translated
+
+    with pytest.raises(expected, match=words) as caught, translated("postgresql://ann:s3cret@db/x"):
+        raise error
+    assert "s3cret" not in str(caught.value) and "\n" not in str(caught.value)
