@@ -1,31 +1,14 @@
 """ctxlog: an event-sourced ledger for hierarchical execution contexts.
 
-Every operation on the context tree is an event appended to an append-only SQLite log that is also
-a hash chain; the tree at any checkpoint or offset is a replay of that log.
+Every operation on the context tree is an event appended to an append-only log that is also a
+hash chain; the tree at any checkpoint or offset is a replay of that log. ``ContextManager`` is
+the command side; ``ctxlog.audit`` the read side, one function per ``ctxlog`` command.
 """
 
 from __future__ import annotations
 
-from .audit import (
-    CheckpointInfo,
-    EventStream,
-    ExportHeader,
-    LedgerStats,
-    RunInfo,
-    VerifyResult,
-    checkpoints,
-    diff,
-    events,
-    export_events,
-    get_value,
-    graph,
-    head,
-    import_events,
-    runs,
-    stats,
-    tree_at,
-    verify,
-)
+from . import audit
+from .audit import replay
 from .errors import (
     CheckpointError,
     ConcurrencyError,
@@ -49,44 +32,49 @@ from .errors import (
     UnknownKeyError,
     UnknownRunError,
 )
-from .manager import ContextManager
-from .parallel import Branch, current
-from .policies import IsolationLevel, MergePolicy
-from .projections.tree import ContextTree, ExecutionContext
-from .replay import replay
-from .timetravel import Checkpoint
-from .treediff import TreeDiff, diff_trees
-from .values import MAX_DEPTH, MAX_VALUE_BYTES
+from .manager import Branch, Checkpoint, ContextManager, Step, current
+from .projections import MAX_DEPTH, MAX_VALUE_BYTES, ContextTree, ExecutionContext, IsolationLevel, MergePolicy
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckpointInfo",
-    "EventStream",
-    "ExportHeader",
-    "LedgerStats",
-    "RunInfo",
-    "TreeDiff",
-    "VerifyResult",
-    "checkpoints",
-    "diff",
-    "diff_trees",
-    "events",
-    "export_events",
-    "get_value",
-    "graph",
-    "head",
-    "import_events",
-    "runs",
-    "stats",
-    "tree_at",
-    "verify",
+    "MAX_DEPTH",
+    "MAX_VALUE_BYTES",
     "Branch",
+    "Checkpoint",
+    "CheckpointError",
+    "ConcurrencyError",
+    "ContextError",
+    "ContextManager",
+    "ContextStateError",
+    "ContextTree",
+    "CtxlogError",
+    "DeserializeError",
+    "DuplicateCheckpointError",
+    "ExecutionContext",
+    "IntegrityError",
+    "InvalidArgumentError",
+    "InvalidValueError",
+    "IsolationLevel",
+    "KeyMismatchError",
+    "LedgerError",
+    "MergePolicy",
+    "NotALedgerError",
+    "NotInitializedError",
+    "ReadOnlyError",
+    "SchemaVersionError",
+    "Step",
+    "StorageError",
+    "UnknownCheckpointError",
+    "UnknownContextError",
+    "UnknownKeyError",
+    "UnknownRunError",
+    "__version__",
+    "audit",
     "current",
-    "Checkpoint", "CheckpointError", "ConcurrencyError", "ContextError", "ContextManager",
-    "ContextStateError", "ContextTree", "CtxlogError", "DeserializeError", "DuplicateCheckpointError",
-    "ExecutionContext", "IntegrityError", "InvalidArgumentError", "InvalidValueError", "IsolationLevel",
-    "KeyMismatchError", "LedgerError", "MAX_DEPTH", "MAX_VALUE_BYTES", "MergePolicy", "NotALedgerError",
-    "NotInitializedError", "ReadOnlyError", "SchemaVersionError", "StorageError", "UnknownCheckpointError",
-    "UnknownContextError", "UnknownKeyError", "UnknownRunError", "__version__", "replay",
+    "replay",
 ]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from ctxlog.ledger.log import is_url
+from ctxlog.ledger import is_url
 
 
 @contextlib.contextmanager

@@ -61,6 +61,6 @@ def test_only_ctxlog_errors_escape(mgr: ContextManager, name: str, a: Any, b: An
 
 
 def test_the_ledger_still_verifies_and_replays_to_the_live_tree(mgr: ContextManager) -> None:
-    location = mgr._ledger.store.location
+    location = mgr._session.ledger._store.location
     assert verify(location).ok
     assert replay(location, run="r") == mgr.tree

@@ -24,9 +24,9 @@ def test_step_failure_with_an_unencodable_message_keeps_the_callers_exception(mg
 
 def replay_failed_message(mgr: ContextManager) -> str:
     from ctxlog.ledger.codec import decode_event
-    from ctxlog.ledger.log import Ledger
+    from ctxlog.ledger import Ledger
 
-    with Ledger.open(mgr._ledger.store.location, readonly=True) as ledger:
+    with Ledger.open(mgr._session.ledger._store.location, readonly=True) as ledger:
         rows = [r for r in ledger.records(mgr.run) if r.kind == "failed"]
     return decode_event(rows[-1].payload).message  # type: ignore[union-attr]
 
@@ -111,7 +111,7 @@ def test_operation_failing_after_append_inside_a_transaction_is_taken_back(
         mgr.set("a", 1)
         with mgr.transaction():
             before = (mgr.tree, mgr.offset)
-            monkeypatch.setattr(mgr, "_checkpoint", _failing_snapshot)
+            monkeypatch.setattr(mgr._session, "checkpoint", _failing_snapshot)
             with pytest.raises(StorageError):
                 mgr.set("x", "partial")
             assert (mgr.tree, mgr.offset) == before and mgr.get("x") is None
@@ -128,7 +128,7 @@ def test_operation_failing_after_append_alone_appends_nothing(
     with ContextManager(ledger_path, run="r", checkpoint_interval=3) as mgr:
         mgr.set("a", 1)
         before = (mgr.tree, mgr.offset)
-        monkeypatch.setattr(mgr, "_checkpoint", _failing_snapshot)
+        monkeypatch.setattr(mgr._session, "checkpoint", _failing_snapshot)
         with pytest.raises(StorageError):
             mgr.set("x", "partial")
         assert (mgr.tree, mgr.offset) == before
@@ -143,7 +143,7 @@ def test_failed_commit_appends_nothing_and_keeps_the_tree(ledger_path: str, monk
         def broken_commit() -> None:
             raise StorageError("I/O error")
 
-        monkeypatch.setattr(mgr._ledger.store, "commit", broken_commit)
+        monkeypatch.setattr(mgr._session.ledger._store, "commit", broken_commit)
         with pytest.raises(StorageError):
             mgr.set("a", 2)
         monkeypatch.undo()

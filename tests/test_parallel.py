@@ -181,7 +181,7 @@ def test_nested_parallel_records_parents_and_causes(mgr: ContextManager, ledger_
 
 
 def _open(path: str) -> Any:
-    from ctxlog.ledger.log import Ledger
+    from ctxlog.ledger import Ledger
 
     return Ledger.open(path, readonly=True, create=False)
 

@@ -30,7 +30,7 @@ from ctxlog import (
     replay,
 )
 from ctxlog.audit import verify
-from ctxlog.ledger.log import Ledger, is_url
+from ctxlog.ledger import Ledger, is_url
 
 from .attack import attacker
 from .model import (

@@ -101,7 +101,7 @@ def test_undecodable_snapshot_is_ignored(two_checkpoints: str) -> None:
 def test_snapshots_every_n_events_are_used_and_agree_with_a_full_fold(
     ledger_path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ctxlog.timetravel.SNAPSHOT_GROWTH", 0)
+    monkeypatch.setattr("ctxlog.manager.session.SNAPSHOT_GROWTH", 0)
     with ContextManager(ledger_path, run="r", snapshot_interval=5) as mgr:
         for i in range(12):
             mgr.set(f"k{i % 3}", i)
@@ -162,7 +162,7 @@ def test_edited_snapshot_state_is_not_believed(ledger_path: str) -> None:
 def test_snapshot_is_used_when_intact(ledger_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
-    module = importlib.import_module("ctxlog.replay")
+    module = importlib.import_module("ctxlog.manager.session")
     with ContextManager(ledger_path, run="r") as mgr:
         for i in range(30):
             mgr.set("v", i)
@@ -199,7 +199,8 @@ def test_non_ascii_digits_are_not_offsets(two_checkpoints: str, until: str) -> N
 
 
 def test_damaged_checkpoint_payload_is_an_integrity_error(two_checkpoints: str) -> None:
-    from ctxlog import IntegrityError, checkpoints
+    from ctxlog import IntegrityError
+    from ctxlog.audit import checkpoints
 
     with sqlite3.connect(two_checkpoints) as conn:
         conn.execute("DROP TRIGGER events_no_update")

@@ -32,7 +32,7 @@ from ctxlog import (
     replay,
 )
 from ctxlog.audit import verify
-from ctxlog.ledger.log import Ledger as StoredLedger
+from ctxlog.ledger import Ledger as StoredLedger
 
 from .model import (
     Ledger,

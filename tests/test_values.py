@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ctxlog import MAX_DEPTH, MAX_VALUE_BYTES, ContextManager, InvalidValueError, replay
-from ctxlog.values import check_value, copy_value
+from ctxlog.projections.values import check_value, copy_value
 
 
 def nested(depth: int) -> object:

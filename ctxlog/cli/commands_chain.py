@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import audit
-from ..demo import write_demo
-from ..ledger.urls import redacted
+from ..audit import redacted
 from .errors import Failed
 from .options import HeadType, key_file_option, ledger_argument, output_file, progress_bar
 
@@ -45,7 +44,7 @@ def export(ledger: str, output: str) -> None:
       ctxlog export ctx.db -o ctx.jsonl
     """
     with output_file(output) as out:
-        header = audit.export_events(ledger, out)
+        header = audit.export(ledger, out)
     if output != "-":
         click.echo(f"exported {header.events} events of {redacted(ledger)} to {output}, head {header.head}", err=True)
 
@@ -65,7 +64,7 @@ def import_(ledger: str, source: str, key: bytes | None) -> None:
       ctxlog import copy.db ctx.jsonl
     """
     with click.open_file(source, "rb") as lines, progress_bar("importing") as report:
-        result = audit.import_events(ledger, lines, key=key, name=source, progress=report)
+        result = audit.import_(ledger, lines, key=key, name=source, progress=report)
     click.echo(
         f"imported {result.events} events in {result.runs} run(s) into {redacted(ledger)}: chain intact "
         f"({result.algorithm}), head {result.head_offset}:{result.head_hash}"
@@ -83,7 +82,6 @@ def demo(ledger: str) -> None:
     Example:
       ctxlog demo demo.db
     """
-    mgr = write_demo(ledger)
-    events = mgr.tree.seq
+    tree = audit.demo(ledger)
     shown = redacted(ledger)
-    click.echo(f"wrote run {mgr.run!r} to {shown} ({events} events); try: ctxlog replay {shown} --until validated")
+    click.echo(f"wrote run {tree.run!r} to {shown} ({tree.seq} events); try: ctxlog replay {shown} --until validated")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from .. import audit
-from ..ledger.events import KINDS
 from .options import json_option, ledger_argument, run_option, until_option
 from .render import (
     LOG_HEADER,
@@ -26,7 +25,7 @@ from .render import (
 @click.option("--since", "since", metavar="OFFSET", type=click.IntRange(min=0), default=None,
               help="Only events after this offset (e.g. a head printed earlier).")
 @until_option(help="Only events up to this checkpoint or offset.")
-@click.option("--kind", "kinds", type=click.Choice(KINDS), multiple=True, help="Only events of this kind (repeatable).")
+@click.option("--kind", "kinds", type=click.Choice(audit.KINDS), multiple=True, help="Only events of this kind (repeatable).")
 @click.option("--context", "context", metavar="ID", default=None, help="Only events that acted on this context.")
 @json_option
 def log(
@@ -43,7 +42,7 @@ def log(
     Example:
       ctxlog log ctx.db --kind checkpoint --kind failed
     """
-    with audit.events(ledger, run=run, since=since, until=until, kinds=kinds, context=context) as stream:
+    with audit.log(ledger, run=run, since=since, until=until, kinds=kinds, context=context) as stream:
         if not as_json:
             click.echo(LOG_HEADER)
         for record in stream:

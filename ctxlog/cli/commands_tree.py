@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import click
 
-from .. import audit
-from ..projections.tree import ContextTree
-from .options import json_option, ledger_argument, progress_bar, run_option, until_option
+from .. import ContextTree, audit
+from .options import json_option, key_file_option, ledger_argument, progress_bar, run_option, until_option
 from .render import diff_lines, to_json, tree_lines
+
+verify_option = click.option(
+    "--verify", "verify", is_flag=True, help="Check the chain of every event folded (a keyed ledger needs --key-file)."
+)
 
 
 def _echo_tree(tree: ContextTree, as_json: bool) -> None:
@@ -18,34 +21,41 @@ def _echo_tree(tree: ContextTree, as_json: bool) -> None:
 @ledger_argument
 @run_option
 @until_option(required=True)
+@verify_option
+@key_file_option
 @json_option
-def replay(ledger: str, run: str | None, until: str, as_json: bool) -> None:
+def replay(ledger: str, run: str | None, until: str, verify: bool, key: bytes | None, as_json: bool) -> None:
     """Show the context tree as it stood at a checkpoint or offset.
 
     Each context is a line: id, [isolation, status], its own data; `*` marks the current one.
+    With --verify the chain of every row folded is checked as it streams.
 
     \b
     Example:
       ctxlog replay ctx.db --until validated
     """
     with progress_bar("replaying") as report:
-        tree = audit.tree_at(ledger, run=run, until=until, progress=report)
+        tree = audit.replay(ledger, run=run, until=until, verify=verify, key=key, progress=report)
     _echo_tree(tree, as_json)
 
 
 @click.command()
 @ledger_argument
 @run_option
+@verify_option
+@key_file_option
 @json_option
-def tree(ledger: str, run: str | None, as_json: bool) -> None:
+def tree(ledger: str, run: str | None, verify: bool, key: bytes | None, as_json: bool) -> None:
     """Show the context tree at the head of a run.
+
+    With --verify the chain of every row folded is checked as it streams.
 
     \b
     Example:
       ctxlog tree ctx.db --json
     """
     with progress_bar("replaying") as report:
-        head_tree = audit.tree_at(ledger, run=run, progress=report)
+        head_tree = audit.tree(ledger, run=run, verify=verify, key=key, progress=report)
     _echo_tree(head_tree, as_json)
 
 
@@ -65,7 +75,7 @@ def get(ledger: str, key: str, run: str | None, context: str | None, until: str 
     Example:
       ctxlog get ctx.db records --context load --until loaded
     """
-    click.echo(to_json(audit.get_value(ledger, key, run=run, context=context, until=until)))
+    click.echo(to_json(audit.get(ledger, key, run=run, context=context, until=until)))
 
 
 @click.command()

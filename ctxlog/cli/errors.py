@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import (
+from .. import (
     CtxlogError,
     IntegrityError,
     InvalidArgumentError,

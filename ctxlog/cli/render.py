@@ -12,10 +12,8 @@ from typing import Any
 
 import msgspec
 
-from ..audit import CheckpointInfo, LedgerStats, RunInfo
-from ..ledger.events import Record
-from ..projections.tree import ContextTree
-from ..treediff import ContextDiff, TreeDiff
+from .. import ContextTree
+from ..audit import CheckpointInfo, ContextDiff, LedgerStats, Record, RunInfo, TreeDiff
 
 PAYLOAD_WIDTH = 80
 

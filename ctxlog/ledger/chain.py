@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+__all__ = ["GENESIS", "Chain"]
+
 _sha256 = hashlib.sha256
 
 GENESIS = "0" * 64

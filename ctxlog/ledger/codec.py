@@ -11,6 +11,8 @@ import msgspec
 from .events import AnyEvent, Event
 from .upcast import VERSIONED, upcast
 
+__all__ = ["canonical", "decode_event", "encode_event"]
+
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEvent)
 _header_encoder = msgspec.json.Encoder()

@@ -12,6 +12,8 @@ from typing import Any, Union
 
 import msgspec
 
+__all__ = ["AnyEvent", "CheckpointTaken", "Deleted", "Entered", "Event", "Exited", "Failed", "Initialized", "KINDS", "KIND_OF", "Loaded", "Merged", "Record", "Restored", "Switched", "ValueSet"]
+
 
 class Event(msgspec.Struct, frozen=True, tag_field="kind", omit_defaults=True):
     """Base of every event kind."""

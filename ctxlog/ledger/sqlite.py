@@ -20,12 +20,13 @@ import sqlite_utils
 
 from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from .events import Record
-from .store import RunInfo, Snapshot, Store
+from .store import RUN_NAMES, RunInfo, Snapshot, Store, check_synchronous, clamp
+
+__all__ = ["SQLiteStore"]
 
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
 LOCK_RETRIES = 3
-_NO_BOUND = 2**62
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -99,11 +100,6 @@ def _translate(location: str, exc: Exception) -> Exception:
     return StorageError(f"{location}: SQLite failed: {text}")
 
 
-def _clamp(offset: int | None) -> int:
-    """An offset bound SQLite can take (it refuses ints beyond 64 bits); None is no bound."""
-    return _NO_BOUND if offset is None else max(-_NO_BOUND, min(offset, _NO_BOUND))
-
-
 def _retry_locked(statement: Callable[[], object]) -> None:
     """Run ``statement``, trying again a few times while another connection holds the lock
     (each try already waits up to ``busy_timeout``)."""
@@ -132,8 +128,7 @@ class SQLiteStore(Store):
             raise NotALedgerError(f"{path}: no such file; give the path of a ctxlog ledger")
         if not memory and os.path.isdir(path):
             raise NotALedgerError(f"{path}: is a directory; give the path of a ctxlog ledger file")
-        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise InvalidArgumentError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+        level = check_synchronous(synchronous)
         with translated(path):
             if readonly and not memory:
                 uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
@@ -145,7 +140,7 @@ class SQLiteStore(Store):
                 self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 if not memory and not readonly:
                     _retry_locked(lambda: self._conn.execute("PRAGMA journal_mode = WAL"))
-                self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+                self._conn.execute(f"PRAGMA synchronous = {level}")
             except BaseException:
                 self._conn.close()
                 raise
@@ -169,27 +164,27 @@ class SQLiteStore(Store):
             return {}
         return dict(self._all("SELECT key, value FROM meta"))
 
-    def create_schema(self, meta: dict[str, str]) -> None:
-        if self.readonly:
-            raise ReadOnlyError(f"{self.location}: opened read-only, cannot create a ledger")
+    @contextlib.contextmanager
+    def _schema_transaction(self) -> Iterator[None]:
         with translated(self.location):
             self._begin_immediate()
             try:
-                tables = {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-                if "meta" in tables:
-                    self._conn.execute("ROLLBACK")
-                    return
-                if tables:
-                    raise NotALedgerError(f"{self.location}: not a ctxlog ledger (it holds other tables)")
-                for statement in SCHEMA.split(";\n"):
-                    if statement.strip():
-                        self._conn.execute(statement)
-                self._conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
+                yield
                 self._conn.execute("COMMIT")
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
+
+    def _objects(self) -> set[str]:
+        return {name for (name,) in self._all("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def _create(self, meta: dict[str, str]) -> None:
+        with translated(self.location):
+            for statement in SCHEMA.split(";\n"):
+                if statement.strip():
+                    self._conn.execute(statement)
+            self._conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
 
     def _begin_immediate(self) -> None:
         _retry_locked(lambda: self._conn.execute("BEGIN IMMEDIATE"))
@@ -260,7 +255,7 @@ class SQLiteStore(Store):
     def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
         return self._stream(
             f'SELECT {_COLUMNS} FROM events WHERE "offset" > ? AND "offset" <= ? ORDER BY "offset"',
-            (_clamp(after), _clamp(until)),
+            (clamp(after), clamp(until)),
         )
 
     def scan_run(
@@ -269,7 +264,7 @@ class SQLiteStore(Store):
         return self._stream(
             f'SELECT {_COLUMNS} FROM events WHERE run = ? AND seq > ? AND "offset" > ? AND "offset" <= ? '
             "ORDER BY seq",
-            (run, _clamp(after_seq), _clamp(after), _clamp(until)),
+            (run, clamp(after_seq), clamp(after), clamp(until)),
         )
 
     def record_at(self, offset: int) -> Record | None:
@@ -277,12 +272,7 @@ class SQLiteStore(Store):
         return Record(*row) if row else None
 
     def run_names(self) -> list[str]:
-        rows = self._all(
-            "WITH RECURSIVE names(run) AS (SELECT min(run) FROM events UNION ALL "
-            "SELECT (SELECT min(run) FROM events WHERE run > names.run) FROM names WHERE names.run IS NOT NULL) "
-            "SELECT run FROM names WHERE run IS NOT NULL"
-        )
-        return [run for (run,) in rows]
+        return [run for (run,) in self._all(RUN_NAMES)]
 
     def runs(self) -> list[RunInfo]:
         rows = self._all(
@@ -315,7 +305,7 @@ class SQLiteStore(Store):
     def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
         return self._stream(
             'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = ? AND "offset" <= ? ORDER BY seq DESC',
-            (run, _clamp(offset)), Snapshot, batch=1,
+            (run, clamp(offset)), Snapshot, batch=1,
         )
 
     def kind_counts(self) -> dict[str, int]:

@@ -2,22 +2,57 @@
 
 A store moves rows in and out and runs transactions; it knows nothing of events, chains or trees.
 Everything above it (the chain, the codec, the projections) is shared by all backends (SQLite in
-``sqlite.py``, PostgreSQL in ``postgres.py``), and the conformance suite in
-``tests/ledger/conformance.py`` (plus ``conformance_shared.py`` for stores that several
-connections and processes share) is the definition of a correct store.
+``sqlite.py``, PostgreSQL in ``postgres/``), and the conformance suite shipped in
+``ctxlog.testing`` (``StoreConformance``, plus ``SharedStoreConformance`` for stores that several
+connections and processes share) is the definition of a correct store. Only the ``Ledger``
+façade talks to a store.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Iterator
 
 import msgspec
 
+from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError
 from .events import Record
+
+__all__ = [
+    "NO_BOUND", "RUN_NAMES", "SCHEMA_VERSION", "SYNCHRONOUS", "RunInfo", "Snapshot", "Store", "check_synchronous",
+    "clamp",
+]
 
 SCHEMA_VERSION = 1
 """Version of the storage schema this ctxlog writes; a larger one in a file is refused."""
+
+
+NO_BOUND = 2**62
+"""The widest offset or seq bound a query takes (both engines refuse ints beyond 64 bits)."""
+
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+"""The durability settings a store accepts (SQLite's names; PostgreSQL maps them)."""
+
+RUN_NAMES = (  # a walk of the (run, seq) index, one probe per run, not a scan of the log
+    "WITH RECURSIVE names(run) AS (SELECT min(run) FROM events UNION ALL "
+    "SELECT (SELECT min(run) FROM events WHERE run > names.run) FROM names WHERE names.run IS NOT NULL) "
+    "SELECT run FROM names WHERE run IS NOT NULL"
+)
+"""The names of the runs, sorted: the same SQL on every engine."""
+
+
+def clamp(bound: int | None) -> int:
+    """An offset or seq bound every engine can take; None is no bound."""
+    return NO_BOUND if bound is None else max(-NO_BOUND, min(bound, NO_BOUND))
+
+
+def check_synchronous(synchronous: str) -> str:
+    """``synchronous`` upper-cased, or InvalidArgumentError when it is none of :data:`SYNCHRONOUS`."""
+    level = synchronous.upper() if isinstance(synchronous, str) else ""
+    if level not in SYNCHRONOUS:
+        raise InvalidArgumentError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+    return level
 
 
 class RunInfo(msgspec.Struct, frozen=True):
@@ -53,13 +88,34 @@ class Store(abc.ABC):
     def get_meta(self) -> dict[str, str]:
         """The meta table as a dict (empty for a store without a ctxlog schema)."""
 
-    @abc.abstractmethod
     def create_schema(self, meta: dict[str, str]) -> None:
         """Create tables, indexes and append-only triggers, and store ``meta``; in one transaction.
 
         Under the write lock: a ledger that another opener created meanwhile is left as it is; a
-        database holding other tables is a NotALedgerError.
+        database (or schema) holding other tables is a NotALedgerError.
         """
+        if self.readonly:
+            raise ReadOnlyError(f"{self.location}: opened read-only, cannot create a ledger")
+        with self._schema_transaction():
+            objects = self._objects()
+            if "meta" in objects:
+                return
+            if objects:
+                raise NotALedgerError(f"{self.location}: not a ctxlog ledger (it already holds other tables)")
+            self._create(meta)
+
+    @abc.abstractmethod
+    def _schema_transaction(self) -> contextlib.AbstractContextManager[None]:
+        """A write transaction under the write lock for :meth:`create_schema`: committed when the
+        block ends, rolled back when it raises."""
+
+    @abc.abstractmethod
+    def _objects(self) -> set[str]:
+        """Names of the tables (views, sequences …) a new ledger could clash with."""
+
+    @abc.abstractmethod
+    def _create(self, meta: dict[str, str]) -> None:
+        """Create the schema and store ``meta``, inside :meth:`_schema_transaction`."""
 
     @abc.abstractmethod
     def begin(self) -> None:

@@ -9,7 +9,7 @@ any check fails.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import msgspec
@@ -17,9 +17,11 @@ import msgspec
 from ..errors import IntegrityError, KeyMismatchError, LedgerError
 from .chain import GENESIS, Chain
 from .events import Record
-from .log import Ledger
+from .reader import Progress, counted
 from .store import Store
 from .verify import VerifyResult, verify_records
+
+__all__ = ["EXPORT_VERSION", "ExportHeader", "check_export_key", "export_rows", "import_rows", "read_export_header"]
 
 EXPORT_VERSION = 1
 BATCH = 1000
@@ -47,21 +49,20 @@ _header_decoder = msgspec.json.Decoder(ExportHeader)
 _record_decoder = msgspec.json.Decoder(Record)
 
 
-def export_ledger(ledger: Ledger, out: BinaryIO) -> ExportHeader:
-    """Write the header and every row of ``ledger`` up to its present head to ``out``."""
-    head = ledger.head() or (0, GENESIS)
-    meta = ledger.meta
+def export_rows(store: Store, meta: dict[str, str], out: BinaryIO) -> ExportHeader:
+    """Write the header and every row of ``store`` up to its present head to ``out``."""
+    head = store.head() or (0, GENESIS)
     header = ExportHeader(
         EXPORT_VERSION, meta["ledger_id"], meta["hash_algorithm"], int(meta["schema_version"]),
         head[0], f"{head[0]}:{head[1]}", meta.get("key_check"),
     )
     out.write(_encoder.encode(header) + b"\n")
-    for record in ledger.records(until=head[0]):
+    for record in store.scan(until=head[0]):
         out.write(_encoder.encode(record) + b"\n")
     return header
 
 
-def read_header(lines: Iterator[bytes], source: str) -> ExportHeader:
+def read_export_header(lines: Iterator[bytes], source: str) -> ExportHeader:
     """The header from the first line of an export; LedgerError when it is not one."""
     first = next(lines, b"")
     try:
@@ -76,7 +77,7 @@ def read_header(lines: Iterator[bytes], source: str) -> ExportHeader:
     return header
 
 
-def check_key(header: ExportHeader, key: bytes | None, source: str) -> None:
+def check_export_key(header: ExportHeader, key: bytes | None, source: str) -> None:
     """Refuse a keyed export without its key (or with the wrong one), and a key for an unkeyed one."""
     keyed = header.hash_algorithm == "hmac-sha256"
     if keyed and key is None:
@@ -110,28 +111,27 @@ def _inserting(store: Store, records: Iterable[Record]) -> Iterator[Record]:
         store.insert(batch)
 
 
-def import_ledger(
-    ledger: Ledger, lines: Iterable[bytes], header: ExportHeader, *, source: str,
-    progress: Callable[[int], None] | None = None,
+def import_rows(
+    store: Store, chain: Chain, meta: dict[str, str], lines: Iterable[bytes], header: ExportHeader, *,
+    source: str, progress: Progress | None = None,
 ) -> VerifyResult:
-    """Append the rows after the header to the empty ``ledger``: all of them verified, or none.
+    """Append the rows after the header to the empty ``store``: all of them verified, or none.
 
-    ``ledger`` must have been opened with the export's key, if any (see :func:`check_key`).
+    ``chain`` must be made with the export's key, if any (see :func:`check_export_key`).
     """
-    where = ledger.store.location
-    if ledger.meta.get("hash_algorithm") != header.hash_algorithm:
+    where = store.location
+    if meta.get("hash_algorithm") != header.hash_algorithm:
         raise LedgerError(
-            f"{where}: the ledger uses {ledger.meta.get('hash_algorithm')} but the export {header.hash_algorithm}; "
+            f"{where}: the ledger uses {meta.get('hash_algorithm')} but the export {header.hash_algorithm}; "
             "import into a new file"
         )
-    present = ledger.head()
+    present = store.head()
     if present is not None:
         raise LedgerError(f"{where}: the ledger already holds {present[0]} events; import into a new file")
-    store = ledger.store
     store.begin()
     try:
-        rows = _inserting(store, _records(iter(lines), source))
-        result = verify_records(rows, ledger.chain, expect_head=header.head_pair, progress=progress)
+        rows = counted(_inserting(store, _records(iter(lines), source)), header.events, progress)
+        result = verify_records(rows, chain, expect_head=header.head_pair)
         if result.ok and result.events != header.events:
             result = VerifyResult(
                 False, result.events, result.runs, result.head_offset, result.head_hash, result.algorithm,

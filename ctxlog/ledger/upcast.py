@@ -14,6 +14,8 @@ import msgspec
 
 from .events import AnyEvent, Failed
 
+__all__ = ["UPCASTERS", "VERSIONED", "Upcaster", "upcast"]
+
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import urllib.parse
 
+__all__ = ["is_url", "redacted", "scrubbed", "secrets"]
+
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _CONNINFO = re.compile(
     r"^\s*(host|hostaddr|port|dbname|user|password|service|sslmode|options|connect_timeout|"

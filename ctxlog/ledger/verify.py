@@ -8,7 +8,7 @@ hash must be the link of the previous hash and the row's canonical bytes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import msgspec
 
@@ -16,6 +16,8 @@ from ..errors import IntegrityError
 from .chain import GENESIS, Chain
 from .codec import canonical
 from .events import Record
+
+__all__ = ["VerifyResult", "checked", "verify_records"]
 
 
 class VerifyResult(msgspec.Struct, frozen=True):
@@ -41,8 +43,7 @@ class VerifyResult(msgspec.Struct, frozen=True):
 
 
 def verify_records(
-    records: Iterable[Record], chain: Chain, *, expect_head: tuple[int, str] | None = None,
-    progress: Callable[[int], None] | None = None,
+    records: Iterable[Record], chain: Chain, *, expect_head: tuple[int, str] | None = None
 ) -> VerifyResult:
     """Check a whole log given in offset order from offset 1; stop at the first fault.
 
@@ -66,8 +67,6 @@ def verify_records(
                 return fail(r.offset, "the hash here differs from the exported head: the log was rewritten")
             seqs[r.run] = seq
             previous, count = r.hash, count + 1
-            if progress is not None and count % 10_000 == 0:
-                progress(count)
     except IntegrityError as exc:
         return fail(exc.offset, exc.reason)
     if expect_head is not None and expect_head[0] > count:

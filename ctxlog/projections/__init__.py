@@ -1,0 +1,54 @@
+"""Projections: pure folds of events into state, and the vocabulary of that state.
+
+Nothing here does I/O: a projection is a function of event values (``fold``, ``apply``), of trees
+(``diff_trees``, ``check_tree_state``) or of plain values (``merged``, ``encode_value``). It imports
+only ``ctxlog.errors`` and the event types of ``ctxlog.ledger``; the layers above import it from
+here, never from its modules.
+"""
+
+from __future__ import annotations
+
+from .check import check_tree_state
+from .diff import ContextDiff, KeyChange, TreeDiff, diff_trees
+from .fold import apply, fold
+from .merge import deep_merge, merged
+from .policies import IsolationLevel, MergePolicy
+from .tree import TREE_FORMAT, ContextTree, ExecutionContext, ProjectionState, TreeState, decode_tree_state
+from .values import (
+    MAX_DEPTH,
+    MAX_VALUE_BYTES,
+    check_key,
+    check_value,
+    copy_value,
+    encode_value,
+    json_copy,
+    utf8_text,
+)
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_VALUE_BYTES",
+    "TREE_FORMAT",
+    "ContextDiff",
+    "ContextTree",
+    "ExecutionContext",
+    "IsolationLevel",
+    "KeyChange",
+    "MergePolicy",
+    "ProjectionState",
+    "TreeDiff",
+    "TreeState",
+    "apply",
+    "check_key",
+    "check_tree_state",
+    "check_value",
+    "copy_value",
+    "decode_tree_state",
+    "deep_merge",
+    "diff_trees",
+    "encode_value",
+    "fold",
+    "json_copy",
+    "merged",
+    "utf8_text",
+]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from ..errors import DeserializeError, InvalidValueError
-from ..values import check_value
 from .tree import TREE_FORMAT, TreeState
+from .values import check_value
+
+__all__ = ["check_tree_state"]
 
 STATUSES = frozenset({"active", "exited", "failed"})
 

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterable
 import msgspec
 
 from ..errors import IntegrityError
-from ..ledger.codec import decode_event
-from ..ledger.events import (
+from ..ledger import (
     CheckpointTaken,
     Deleted,
     Entered,
@@ -27,10 +26,13 @@ from ..ledger.events import (
     Restored,
     Switched,
     ValueSet,
+    decode_event,
 )
-from ..policies import IsolationLevel, MergePolicy
 from .merge import merged
+from .policies import IsolationLevel, MergePolicy
 from .tree import ContextTree, ExecutionContext, decode_tree_state
+
+__all__ = ["apply", "fold"]
 
 
 def _initialized(tree: ContextTree, r: Record, e: Initialized) -> None:

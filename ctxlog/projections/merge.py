@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..policies import MergePolicy
+from .policies import MergePolicy
+
+__all__ = ["deep_merge", "merged"]
 
 
 def merged(parent: dict[str, Any], child: dict[str, Any], policy: MergePolicy) -> dict[str, Any]:

@@ -8,7 +8,10 @@ from typing import Any
 import msgspec
 
 from ..errors import UnknownContextError
-from ..policies import IsolationLevel
+from .policies import IsolationLevel
+from .values import json_copy
+
+__all__ = ["TREE_FORMAT", "ContextTree", "ExecutionContext", "ProjectionState", "TreeState", "decode_tree_state"]
 
 TREE_FORMAT = "ctxlog.tree/1"
 
@@ -28,6 +31,10 @@ class ExecutionContext(msgspec.Struct, kw_only=True):
     created_offset: int = 0
     created_at: float = 0.0
     is_parallel: bool = False
+
+    def copy(self) -> ExecutionContext:
+        """An independent deep copy (changing it changes nothing in the tree)."""
+        return json_copy(self, ExecutionContext)  # type: ignore[no-any-return]
 
 
 class TreeState(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -155,14 +162,16 @@ class ContextTree:
             "root_id": self.root_id, "checkpoints": dict(self.checkpoints), "contexts": contexts,
         }
 
+    def projection(self) -> ProjectionState:
+        """Everything the fold keeps, as one Struct (shared with the tree, not a copy)."""
+        return ProjectionState(
+            tree=self.state(), run=self.run, offset=self.offset, seq=self.seq,
+            checkpoints=self.checkpoints, known_ids=sorted(self.known_ids),
+        )
+
     def snapshot_bytes(self, compress: bool = False) -> bytes:
         """The whole projection, for the snapshot cache (zlib-compressed JSON when ``compress``)."""
-        data = _state_encoder.encode(
-            ProjectionState(
-                tree=self.state(), run=self.run, offset=self.offset, seq=self.seq,
-                checkpoints=self.checkpoints, known_ids=sorted(self.known_ids),
-            )
-        )
+        data = _state_encoder.encode(self.projection())
         return zlib.compress(data, 6) if compress else data
 
     @classmethod
@@ -170,7 +179,11 @@ class ContextTree:
         """The tree of :meth:`snapshot_bytes` (compressed or not); msgspec or zlib errors on garbage."""
         if data[:1] == b"x":
             data = zlib.decompress(data)
-        state = _projection_decoder.decode(data)
+        return cls.from_projection(_projection_decoder.decode(data))
+
+    @classmethod
+    def from_projection(cls, state: ProjectionState) -> ContextTree:
+        """The tree holding ``state`` (taken over, not copied)."""
         tree = cls(state.run)
         tree.replace(state.tree)
         tree.offset, tree.seq = state.offset, state.seq
@@ -187,7 +200,7 @@ class ContextTree:
 
     def copy(self) -> ContextTree:
         """An independent deep copy."""
-        return ContextTree.from_snapshot(self.snapshot_bytes())
+        return ContextTree.from_projection(json_copy(self.projection(), ProjectionState))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ContextTree):

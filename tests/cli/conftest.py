@@ -11,8 +11,8 @@ from click.testing import CliRunner, Result
 
 from ctxlog import ContextManager
 from ctxlog.cli import main
-from ctxlog.demo import write_demo
-from ctxlog.ledger.log import Ledger
+from ctxlog.audit import demo as write_demo
+from ctxlog.ledger import Ledger
 
 Invoke = Callable[..., Result]
 

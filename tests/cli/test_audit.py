@@ -1,4 +1,4 @@
-"""The library functions under the commands (ctxlog.audit, ctxlog.treediff), called directly."""
+"""The library functions under the commands (ctxlog.audit, ctxlog.projections.diff), called directly."""
 
 from __future__ import annotations
 
@@ -23,38 +23,26 @@ from ctxlog import (
     UnknownRunError,
     replay,
 )
-from ctxlog.audit import (
-    checkpoints,
-    diff,
-    events,
-    export_events,
-    get_value,
-    graph,
-    head,
-    import_events,
-    runs,
-    stats,
-    tree_at,
-)
-from ctxlog.treediff import diff_trees
-from ctxlog.ledger.chain import GENESIS
+from ctxlog.audit import checkpoints, diff, export, get, graph, head, import_, log, runs, stats, tree
+from ctxlog.ledger import GENESIS
+from ctxlog.projections import diff_trees
 
 
 def test_events_is_lazy_and_closes_its_ledger(demo_db: str) -> None:
-    stream = events(demo_db)
+    stream = log(demo_db)
     assert [r.offset for r in itertools.islice(stream, 3)] == [1, 2, 3]
     stream.close()
     assert list(stream) == []
 
 
 def test_events_closes_when_exhausted(demo_db: str) -> None:
-    stream = events(demo_db, kinds=["checkpoint"])
+    stream = log(demo_db, kinds=["checkpoint"])
     assert [r.offset for r in stream] == [9, 38, 47]
     assert next(stream, None) is None
 
 
 def test_events_combines_filters(demo_db: str) -> None:
-    with events(demo_db, since=10, until="validated", kinds=["set"], context="worker-1") as stream:
+    with log(demo_db, since=10, until="validated", kinds=["set"], context="worker-1") as stream:
         assert [(r.offset, r.kind, r.context) for r in stream] == [(16, "set", "worker-1"), (17, "set", "worker-1")]
 
 
@@ -68,7 +56,7 @@ def test_events_combines_filters(demo_db: str) -> None:
 )
 def test_events_checks_its_arguments_before_streaming(demo_db: str, kwargs: dict, error: type) -> None:
     with pytest.raises(error):
-        events(demo_db, **kwargs)
+        log(demo_db, **kwargs)
 
 
 def test_checkpoints_carry_offset_time_and_context(demo_db: str) -> None:
@@ -79,8 +67,9 @@ def test_checkpoints_carry_offset_time_and_context(demo_db: str) -> None:
     assert infos[0].ts < infos[1].ts < infos[2].ts
 
 
-def test_tree_at_equals_replay(demo_db: str) -> None:
-    assert tree_at(demo_db, until="validated") == replay(demo_db, until="validated")
+def test_tree_is_the_replay_at_the_head(demo_db: str) -> None:
+    assert tree(demo_db) == replay(demo_db, until=head(demo_db)[0])
+    assert tree(demo_db) != replay(demo_db, until="validated")
 
 
 def test_get_value_tells_a_stored_none_from_a_missing_key(tmp_path: Path) -> None:
@@ -89,10 +78,10 @@ def test_get_value_tells_a_stored_none_from_a_missing_key(tmp_path: Path) -> Non
         mgr.set("nothing", None)
         mgr.enter_step("child")
         mgr.set("nothing", 0)
-    assert get_value(path, "nothing", context="root") is None
-    assert get_value(path, "nothing") == 0
+    assert get(path, "nothing", context="root") is None
+    assert get(path, "nothing") == 0
     with pytest.raises(UnknownKeyError):
-        get_value(path, "absent")
+        get(path, "absent")
 
 
 def test_diff_trees_is_pure_and_exact(tmp_path: Path) -> None:
@@ -136,13 +125,13 @@ def test_stats_counts_snapshots_and_kinds(demo_db: str) -> None:
 
 def _exported(path: str) -> bytes:
     out = io.BytesIO()
-    export_events(path, out)
+    export(path, out)
     return out.getvalue()
 
 
 def test_import_copies_every_row(demo_db: str, tmp_path: Path) -> None:
     target = str(tmp_path / "copy.db")
-    result = import_events(target, io.BytesIO(_exported(demo_db)))
+    result = import_(target, io.BytesIO(_exported(demo_db)))
     assert result.ok and result.events == 47
     assert _exported(target).splitlines()[1:] == _exported(demo_db).splitlines()[1:]
 
@@ -150,7 +139,7 @@ def test_import_copies_every_row(demo_db: str, tmp_path: Path) -> None:
 def test_failed_import_leaves_an_existing_empty_ledger_empty(demo_db: str, empty_db: str) -> None:
     forged = _exported(demo_db).replace(b"orders-2026-11", b"orders-2026-12")
     with pytest.raises(IntegrityError) as caught:
-        import_events(empty_db, io.BytesIO(forged))
+        import_(empty_db, io.BytesIO(forged))
     assert caught.value.offset == 3
     assert runs(empty_db) == [] and head(empty_db) == (0, GENESIS)
 
@@ -160,10 +149,10 @@ def test_import_refuses_rows_beyond_the_header_count(demo_db: str, tmp_path: Pat
     header = json.loads(lines[0])
     header.update(events=46, head=f"46:{json.loads(lines[46])['hash']}")
     with pytest.raises(IntegrityError, match="holds 47 rows but its header says 46"):
-        import_events(str(tmp_path / "x.db"), io.BytesIO(json.dumps(header).encode() + b"\n" + b"".join(lines[1:])))
+        import_(str(tmp_path / "x.db"), io.BytesIO(json.dumps(header).encode() + b"\n" + b"".join(lines[1:])))
     assert not (tmp_path / "x.db").exists()
 
 
 def test_import_of_an_empty_source_is_not_an_export(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="not a ctxlog export"):
-        import_events(str(tmp_path / "x.db"), io.BytesIO(b""))
+        import_(str(tmp_path / "x.db"), io.BytesIO(b""))

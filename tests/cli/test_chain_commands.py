@@ -46,7 +46,7 @@ def test_verify_head_finds_a_truncated_log(cli: Invoke, demo_db: str) -> None:
 
 
 def test_verify_head_finds_a_rewritten_log(cli: Invoke, demo_db: str, tmp_path: Path) -> None:
-    from ctxlog.demo import write_demo
+    from ctxlog.audit import demo as write_demo
 
     other = str(tmp_path / "other.db")
     write_demo(other, run="demo")

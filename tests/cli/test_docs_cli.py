@@ -20,7 +20,7 @@ import pytest
 
 from ctxlog.cli import main
 from ctxlog.cli.errors import EXIT_CODES
-from ctxlog.demo import write_demo
+from ctxlog.audit import demo as write_demo
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 VOLATILE = [

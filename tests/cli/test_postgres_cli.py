@@ -12,9 +12,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ctxlog import ContextManager, replay
-from ctxlog.audit import export_events, import_events, verify
+from ctxlog.audit import export, import_, verify
 from ctxlog.cli import main
-from ctxlog.demo import write_demo
+from ctxlog.audit import demo as write_demo
 
 from .test_docs_cli import DOC, console_examples, normalised, run_example
 
@@ -65,7 +65,7 @@ def _ledger(path: str) -> None:
 
 def _export(path: str, out: Path) -> bytes:
     with out.open("wb") as f:
-        export_events(path, f)
+        export(path, f)
     return out.read_bytes()
 
 
@@ -73,11 +73,11 @@ def test_sqlite_to_postgres_and_back_keeps_the_chain(tmp_path: Path, pg_url: str
     source, back = str(tmp_path / "source.db"), str(tmp_path / "back.db")
     _ledger(source)
     first = _export(source, tmp_path / "a.jsonl")
-    import_events(pg_url, first.splitlines(keepends=True))
+    import_(pg_url, first.splitlines(keepends=True))
     assert verify(pg_url).ok
     second = _export(pg_url, tmp_path / "b.jsonl")
     assert first.splitlines()[1:] == second.splitlines()[1:]
-    import_events(back, second.splitlines(keepends=True))
+    import_(back, second.splitlines(keepends=True))
     assert verify(back).ok
     assert replay(back, run="r") == replay(pg_url, run="r") == replay(source, run="r")
     assert replay(pg_url, run="r", until="mid") == replay(source, run="r", until="mid")

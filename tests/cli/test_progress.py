@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ctxlog import ContextManager
-from ctxlog.audit import PROGRESS_EVERY, export_events, import_events, tree_at, verify
+from ctxlog.audit import PROGRESS_EVERY, export, import_, replay, verify
 from ctxlog.cli import options
 from ctxlog.cli.options import PROGRESS_MIN_EVENTS, progress_bar
 
@@ -63,18 +63,18 @@ def test_verify_reports_done_and_total(big_db: str) -> None:
 
 def test_import_reports_done_and_total(big_db: str, tmp_path: Path) -> None:
     exported = io.BytesIO()
-    export_events(big_db, exported)
+    export(big_db, exported)
     exported.seek(0)
     calls: list[tuple[int, int]] = []
-    assert import_events(str(tmp_path / "copy.db"), exported, progress=lambda d, t: calls.append((d, t))).ok
+    assert import_(str(tmp_path / "copy.db"), exported, progress=lambda d, t: calls.append((d, t))).ok
     assert calls == [(n, EVENTS) for n in range(PROGRESS_EVERY, EVENTS + 1, PROGRESS_EVERY)]
 
 
 def test_replay_reports_when_it_folds_from_the_start(big_db: str) -> None:
     calls: list[tuple[int, int]] = []
-    tree = tree_at(big_db, progress=lambda done, total: calls.append((done, total)))
+    tree = replay(big_db, progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (50_000, EVENTS) and len(calls) == EVENTS // PROGRESS_EVERY
-    assert tree == tree_at(big_db) and tree.get("i") == EVENTS - 2
+    assert tree == replay(big_db) and tree.get("i") == EVENTS - 2
 
 
 def test_replay_from_a_near_snapshot_needs_no_progress(tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_replay_from_a_near_snapshot_needs_no_progress(tmp_path: Path) -> None:
         for i in range(2 * PROGRESS_EVERY + 50):
             mgr.set("i", i)
     calls: list[tuple[int, int]] = []
-    tree = tree_at(path, progress=lambda done, total: calls.append((done, total)))
+    tree = replay(path, progress=lambda done, total: calls.append((done, total)))
     assert calls == [] and tree.get("i") == 2 * PROGRESS_EVERY + 49
 
 

@@ -10,13 +10,13 @@ import pytest
 
 from ctxlog import ContextManager
 from ctxlog.errors import CtxlogError, InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
-from ctxlog.ledger.log import Ledger, open_store
-from ctxlog.ledger.pgerrors import redacted
+from ctxlog.ledger.facade import Ledger, open_store
+from ctxlog.ledger import redacted
 from ctxlog.ledger.postgres import PostgresStore
 from ctxlog.ledger.store import Store
 
-from .conformance import META, make_records
-from .conformance_shared import SharedStoreConformance
+from ctxlog.testing.conformance import META, make_records
+from ctxlog.testing.shared import SharedStoreConformance
 
 
 def attacker(url: str) -> psycopg.Connection:
@@ -172,9 +172,9 @@ def test_a_lost_connection_between_operations_is_reopened(pg_url: str) -> None:
 
     with ContextManager(pg_url, run="r") as mgr:
         mgr.set("a", 1)
-        _terminate(mgr._ledger.store)
+        _terminate(mgr._session.ledger._store)
         mgr.set("b", 2)
-        _terminate(mgr._ledger.store)
+        _terminate(mgr._session.ledger._store)
         assert mgr.checkpoint("cp").offset == 4
         live = mgr.tree
     assert verify(pg_url).ok and replay(pg_url, run="r") == live
@@ -188,7 +188,7 @@ def test_a_connection_lost_inside_a_transaction_fails_it_and_the_manager_goes_on
         mgr.set("a", 1)
         with pytest.raises(StorageError), mgr.transaction():
             mgr.set("b", 2)
-            _terminate(mgr._ledger.store)
+            _terminate(mgr._session.ledger._store)
             mgr.set("c", 3)
             mgr.get("b")
             mgr.enter_step("s")
@@ -328,7 +328,7 @@ def test_a_connection_string_is_a_server_ledger_not_a_file(pg_cluster: object, t
     monkeypatch.chdir(tmp_path)
     with ContextManager(conninfo, run="r") as mgr:
         mgr.set("a", 1)
-        assert "hunter2" not in mgr._ledger.store.location
+        assert "hunter2" not in mgr._session.ledger._store.location
     assert replay(url, run="r").get("a") == 1
     assert list(tmp_path.iterdir()) == []
 
@@ -346,7 +346,7 @@ def test_a_writer_kept_waiting_for_the_lock_gives_up_and_appends_nothing(
 ) -> None:
     from ctxlog.audit import verify
 
-    monkeypatch.setattr("ctxlog.ledger.pgerrors.LOCK_TIMEOUT", "300ms")
+    monkeypatch.setattr("ctxlog.ledger.postgres.errors.LOCK_TIMEOUT", "300ms")
     with ContextManager(pg_url, run="r") as mgr:
         mgr.set("a", 1)
         holder = open_store(pg_url)
@@ -371,7 +371,7 @@ def test_a_writer_kept_waiting_for_the_lock_gives_up_and_appends_nothing(
 def test_server_errors_become_ctxlog_errors_that_say_what_happened(
     error: Exception, expected: type, words: str
 ) -> None:
-    from ctxlog.ledger.pgerrors import translated
+    from ctxlog.ledger.postgres.errors import translated
 
     with pytest.raises(expected, match=words) as caught, translated("postgresql://ann:s3cret@db/x"):
         raise error

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from ctxlog.errors import NotALedgerError
-from ctxlog.ledger.log import Ledger
+from ctxlog.ledger import Ledger
 from ctxlog.ledger.sqlite import SQLiteStore
 from ctxlog.ledger.store import Store
 
-from .conformance import META, StoreConformance, make_records
-from .conformance_shared import SharedStoreConformance
+from ctxlog.testing.conformance import META, StoreConformance, make_records
+from ctxlog.testing.shared import SharedStoreConformance
 
 
 def _conn(store: Store) -> sqlite3.Connection:

@@ -5,7 +5,7 @@ import msgspec
 from ctxlog.ledger.chain import Chain
 from ctxlog.ledger.verify import verify_records
 
-from .conformance import make_records
+from ctxlog.testing.conformance import make_records
 
 
 def test_intact_chain_verifies() -> None:

@@ -51,7 +51,7 @@ def _threads_sharing_one_manager(path: str) -> None:
 
 
 def test_many_threads_opening_new_files_at_once(tmp_path: Path) -> None:
-    from ctxlog.ledger.log import Ledger
+    from ctxlog.ledger import Ledger
 
     errors: list[BaseException] = []
 

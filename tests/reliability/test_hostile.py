@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ctxlog import ContextManager, CtxlogError, replay
 from ctxlog.audit import verify
-from ctxlog.values import MAX_DEPTH, MAX_VALUE_BYTES
+from ctxlog.projections.values import MAX_DEPTH, MAX_VALUE_BYTES
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.floats(allow_nan=False, allow_infinity=False)
 JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)

@@ -8,11 +8,12 @@ of the log. Text columns use the "C" collation so names sort by code point, as o
 
 Reads page through the log by key (``offset`` or ``seq``) a batch at a time instead of holding a
 cursor, so a half-read stream never pins a transaction or the connection. ``psycopg`` is imported
-only when a ``postgresql://`` URL is opened; its errors are translated in ``pgerrors`` only.
+only when a ``postgresql://`` URL is opened; its errors are translated in ``errors.py`` only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections import OrderedDict
@@ -21,14 +22,16 @@ from typing import Any, TypeVar
 
 from msgspec.structs import astuple
 
-from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
-from . import pgerrors
-from . import pgschema as Q
-from .events import Record
-from .pgerrors import translated
-from .pgschema import COLUMNS, HEAD, INSERT, LAST_SEQS, SCHEMA, WRITE_LOCK
-from .store import RunInfo, Snapshot, Store
-from .urls import redacted, scrubbed
+from ...errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
+from ..events import Record
+from ..store import NO_BOUND, RUN_NAMES, RunInfo, Snapshot, Store, check_synchronous, clamp
+from ..urls import redacted, scrubbed
+from . import errors
+from . import schema as Q
+from .errors import translated
+from .schema import COLUMNS, HEAD, INSERT, LAST_SEQS, SCHEMA, WRITE_LOCK
+
+__all__ = ["PostgresStore"]
 
 try:
     import psycopg
@@ -43,13 +46,8 @@ WATCHED_RUNS = 4
 """How many recently appended runs have their last seq read with the head when a write begins."""
 COPY_FROM = 64
 """Batches of at least this many rows go in by COPY at once; smaller ones wait for the COMMIT."""
-_NO_BOUND = 2**62
 _UNSEEN = object()
 """What this store knows of the head before its first write transaction: nothing."""
-
-
-def _clamp(offset: int | None) -> int:
-    return _NO_BOUND if offset is None else max(-_NO_BOUND, min(offset, _NO_BOUND))
 
 
 class PostgresStore(Store):
@@ -61,8 +59,7 @@ class PostgresStore(Store):
                 f"{redacted(url)}: PostgreSQL ledgers need psycopg 3 with libpq 14 or newer (pipeline mode); "
                 "install ctxlog[postgres]"
             )
-        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise InvalidArgumentError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+        level = check_synchronous(synchronous)
         if "://" in url:
             scheme, rest = url.split("://", 1)
             url = scheme.lower() + "://" + rest
@@ -78,10 +75,10 @@ class PostgresStore(Store):
         self._contended = False
         self._url, self._closed, self._txn_open = url, False, False
         self._settings = [
-            f"SET lock_timeout = '{pgerrors.LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan",
+            f"SET lock_timeout = '{errors.LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan",
             "SET default_transaction_isolation = 'read committed'",  # the head is read after the lock
         ]
-        if synchronous.upper() in ("OFF", "NORMAL"):
+        if level in ("OFF", "NORMAL"):
             self._settings.append("SET synchronous_commit = off")
         if readonly:
             self._settings.append("SET default_transaction_read_only = on")
@@ -156,18 +153,17 @@ class PostgresStore(Store):
             with self._conn.cursor() as cursor:
                 cursor.executemany(INSERT, [astuple(r) for r in queued])
 
-    def _tables(self) -> set[str]:
+    def _objects(self) -> set[str]:
         """Tables, views, sequences … of the ledger's schema (anything a ledger could clash with)."""
         return {name for (name,) in self._all(Q.OBJECTS)}
 
     def get_meta(self) -> dict[str, str]:
-        if "meta" not in self._tables():
+        if "meta" not in self._objects():
             return {}
         return dict(self._all("SELECT key, value FROM meta"))
 
-    def create_schema(self, meta: dict[str, str]) -> None:
-        if self.readonly:
-            raise ReadOnlyError(f"{self.location}: opened read-only, cannot create a ledger")
+    @contextlib.contextmanager
+    def _schema_transaction(self) -> Iterator[None]:
         with translated(self._url):
             schema = self._conn.execute("SELECT current_schema()").fetchone()
             if schema is None or schema[0] is None:
@@ -178,18 +174,17 @@ class PostgresStore(Store):
             self._txn_open = True  # a lost connection now fails the call: no retry outside the lock
             try:
                 self._conn.execute(f"BEGIN; {WRITE_LOCK}")
-                tables = self._tables()
-                if "meta" in tables:
-                    return
-                if tables:
-                    raise NotALedgerError(f"{self.location}: not a ctxlog ledger (its schema holds other objects)")
-                self._conn.execute(SCHEMA)
-                with self._conn.cursor() as cursor:
-                    cursor.executemany("INSERT INTO meta (key, value) VALUES (%s, %s)", sorted(meta.items()))
+                yield
                 self._conn.execute("COMMIT")
             finally:
                 self._txn_open = False
                 self._abandon()
+
+    def _create(self, meta: dict[str, str]) -> None:
+        with translated(self._url):
+            self._conn.execute(SCHEMA)
+            with self._conn.cursor() as cursor:
+                cursor.executemany("INSERT INTO meta (key, value) VALUES (%s, %s)", sorted(meta.items()))
 
     def begin(self) -> None:
         """BEGIN, take the write lock and read the head in one round trip (pipeline mode), so a
@@ -326,19 +321,19 @@ class PostgresStore(Store):
             last = rows[-1][key]
 
     def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
-        return self._pages(Q.SCAN, (_clamp(until),), 0, _clamp(after))
+        return self._pages(Q.SCAN, (clamp(until),), 0, clamp(after))
 
     def scan_run(
         self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None
     ) -> Iterator[Record]:
-        return self._pages(Q.SCAN_RUN, (run, _clamp(after), _clamp(until)), 2, _clamp(after_seq))
+        return self._pages(Q.SCAN_RUN, (run, clamp(after), clamp(until)), 2, clamp(after_seq))
 
     def record_at(self, offset: int) -> Record | None:
-        row = self._one(Q.RECORD_AT, (_clamp(offset),))
+        row = self._one(Q.RECORD_AT, (clamp(offset),))
         return Record(*row) if row else None
 
     def run_names(self) -> list[str]:
-        return [run for (run,) in self._all(Q.RUN_NAMES)]
+        return [run for (run,) in self._all(RUN_NAMES)]
 
     def runs(self) -> list[RunInfo]:
         return [RunInfo(*row) for row in self._all(Q.RUNS)]
@@ -356,7 +351,7 @@ class PostgresStore(Store):
         self._execute(Q.PUT_SNAPSHOT, (snapshot.run, snapshot.seq, snapshot.offset, snapshot.hash, snapshot.state))
 
     def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
-        return self._pages(Q.SNAPSHOTS_BEFORE, (run, _clamp(offset)), 1, _NO_BOUND, desc=True, row=_snapshot, page=1)
+        return self._pages(Q.SNAPSHOTS_BEFORE, (run, clamp(offset)), 1, NO_BOUND, desc=True, row=_snapshot, page=1)
 
     def kind_counts(self) -> dict[str, int]:
         return dict(self._all(Q.KIND_COUNTS))

@@ -18,6 +18,8 @@ import tempfile
 import urllib.parse
 import uuid
 
+__all__ = ["SUPERUSER", "ClusterUnavailable", "PostgresCluster", "find_bindir", "free_port"]
+
 SUPERUSER = "ctxlog"
 
 
@@ -40,6 +42,7 @@ def find_bindir() -> str | None:
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -1,4 +1,4 @@
-"""The conformance suite for stores that several connections and processes share.
+"""The conformance suite for stores that several connections and processes share, shipped with ctxlog.
 
 A file or a server ledger must also hold up when other writers, killed writers and attackers
 reach it. A backend subclasses :class:`SharedStoreConformance`, says how to name a new ledger
@@ -15,14 +15,15 @@ import threading
 
 import pytest
 
-from ctxlog import ConcurrencyError, ContextManager, replay
-from ctxlog.audit import runs, verify
-from ctxlog.errors import NotALedgerError, ReadOnlyError, SchemaVersionError
-from ctxlog.ledger.log import Ledger, open_store
-from ctxlog.ledger.store import Store
-
-from ..reliability.test_crash import kill_after_acknowledged, start_writer
+from ..audit import replay, runs, verify
+from ..errors import ConcurrencyError, NotALedgerError, ReadOnlyError, SchemaVersionError
+from ..ledger.facade import Ledger, open_store
+from ..ledger.store import Store
+from ..manager import ContextManager
 from .conformance import META, StoreConformance, make_records
+from .writer import kill_after_acknowledged, start_writer
+
+__all__ = ["SharedStoreConformance", "stored_values"]
 
 WRITER_OPS = 60
 

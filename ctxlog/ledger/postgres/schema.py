@@ -4,6 +4,12 @@ Columns match the SQLite schema one for one; text columns that are compared or s
 "C" collation, so names order by code point on every server, as they do in SQLite.
 """
 
+__all__ = [
+    "CHECKPOINT_OFFSET", "CHECKPOINT_ROWS", "COLUMNS", "HEAD", "INSERT", "KIND_COUNTS", "LAST_SEQS", "LOCK_CLASS",
+    "OBJECTS", "PUT_SNAPSHOT", "RECORD_AT", "RUNS", "SCAN", "SCAN_RUN", "SCHEMA", "SIZE", "SNAPSHOTS_BEFORE",
+    "WRITE_LOCK",
+]
+
 COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
 INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 HEAD = 'SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1'
@@ -54,11 +60,6 @@ SCAN_RUN = (
     f'SELECT {COLUMNS} FROM events WHERE run = %s AND "offset" > %s AND "offset" <= %s AND seq > %s ORDER BY seq'
 )
 RECORD_AT = f'SELECT {COLUMNS} FROM events WHERE "offset" = %s'
-RUN_NAMES = (  # a walk of the (run, seq) index, one probe per run, not a scan of the log
-    "WITH RECURSIVE names(run) AS (SELECT min(run) FROM events UNION ALL "
-    "SELECT (SELECT min(run) FROM events WHERE run > names.run) FROM names WHERE names.run IS NOT NULL) "
-    "SELECT run FROM names WHERE run IS NOT NULL"
-)
 RUNS = (
     'SELECT run, count(*), min("offset"), max("offset"), min(ts), max(ts), '
     "count(*) FILTER (WHERE kind = 'checkpoint') FROM events GROUP BY run ORDER BY min(\"offset\")"

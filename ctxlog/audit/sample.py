@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from .audit import runs
-from .errors import NotALedgerError
-from .manager import ContextManager
-from .policies import IsolationLevel, MergePolicy
+from ..errors import NotALedgerError
+from ..manager import ContextManager
+from ..projections import ContextTree, IsolationLevel, MergePolicy
+from .records import runs
+
+__all__ = ["demo"]
 
 WORKERS = 3
 
 
-def write_demo(path: str, run: str | None = None) -> ContextManager:
-    """Append the sample run to the ledger at ``path`` and return its (closed) manager.
+def demo(path: str, *, run: str | None = None) -> ContextTree:
+    """Append the sample run to the ledger at ``path`` (created when missing) and return its tree.
 
     The run is ``run``, else ``demo``, else the first free ``demo-N`` in that file.
     """
@@ -57,4 +59,4 @@ def write_demo(path: str, run: str | None = None) -> ContextManager:
         except ConnectionError:
             mgr.set("status", "published: no (retry scheduled)")
         mgr.checkpoint("finished")
-    return mgr
+        return mgr.tree

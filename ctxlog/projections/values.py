@@ -15,8 +15,9 @@ from typing import Any
 
 import msgspec
 
-from .arguments import utf8_arg
-from .errors import InvalidArgumentError, InvalidValueError
+from ..errors import InvalidArgumentError, InvalidValueError
+
+__all__ = ["MAX_DEPTH", "MAX_VALUE_BYTES", "check_key", "check_value", "copy_value", "encode_value", "json_copy", "utf8_text"]
 
 MAX_DEPTH = 100
 """Deepest nesting of lists and maps a value may have (a scalar has depth 0)."""
@@ -28,11 +29,21 @@ _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
 
 
+def utf8_text(value: str, what: str) -> str:
+    """``value`` unless it holds lone surrogates, which no UTF-8 column or payload can store."""
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(f"{what} {value!r} is not valid Unicode text (lone surrogate)") from None
+    return value
+
+
 def check_key(key: object) -> str:
     """Return ``key`` if it can name a value, else raise InvalidArgumentError."""
     if type(key) is not str:
         raise InvalidArgumentError(f"key must be a str, got {type(key).__name__}: {key!r}")
-    return key if key.isascii() else utf8_arg(key, "key")
+    return key if key.isascii() else utf8_text(key, "key")
 
 
 def encode_value(value: Any, path: str) -> tuple[bytes, Any]:
@@ -116,5 +127,17 @@ def _find_fault(value: Any, path: str, depth: int) -> None:
 def copy_value(value: Any) -> Any:
     """An independent copy of a stored value, so callers cannot change the tree behind its back."""
     if type(value) is dict or type(value) is list:
-        return _decode(_encode(value))
+        return json_copy(value, Any)
     return value
+
+
+_typed_decoders: dict[Any, msgspec.json.Decoder] = {}
+
+
+def json_copy(value: Any, cls: Any) -> Any:
+    """An independent deep copy of ``value`` (a JSON-shaped value or a Struct of them) as a ``cls``,
+    by one JSON round trip in C: the one deep copy of the package."""
+    decoder = _typed_decoders.get(cls)
+    if decoder is None:
+        decoder = _typed_decoders[cls] = msgspec.json.Decoder(cls)
+    return decoder.decode(_encode(value))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+__all__ = ["IsolationLevel", "MergePolicy"]
+
 
 class IsolationLevel(str, enum.Enum):
     """How a context reads its ancestors' data.

@@ -1,4 +1,4 @@
-"""Parallel branches: each on its own isolated context, run at the same time, merged in order.
+"""Steps and parallel branches: the one step protocol, branch handles, and the parallel runners.
 
 A :class:`Branch` is a handle bound to one context of the tree; its reads and writes go there
 (or into the steps it opens) whatever the manager's current context is, so branches running on
@@ -15,25 +15,66 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from .arguments import enum_arg, id_arg
-from .errors import ContextStateError, CtxlogError, InvalidArgumentError
-from .policies import IsolationLevel, MergePolicy
+from ..errors import ContextStateError, CtxlogError, InvalidArgumentError
+from ..projections import IsolationLevel, MergePolicy
+from . import edits
+from .arguments import id_arg, isolation_arg, merge_arg, positive_int_arg
+from .session import Session
 
-if TYPE_CHECKING:
-    from .manager import ContextManager
+__all__ = ["Branch", "Branches", "Step", "current", "run_aparallel", "run_parallel"]
 
 T = TypeVar("T")
 Branches = Sequence[Callable[["Branch"], T]] | Mapping[str, Callable[["Branch"], T]]
+"""A list of callables (each named after its function) or a dict of them by branch name."""
 
 _CURRENT: contextvars.ContextVar[Branch | None] = contextvars.ContextVar("ctxlog_branch", default=None)
 
 
+class Step:
+    """The one step protocol, for ``with`` and ``async with`` alike: open a context for the body;
+    when the body raises, record the context failed and let the exception propagate; else close it.
+
+    ``async with`` runs the ledger writes on a worker thread, off the event loop.
+    """
+
+    __slots__ = ("_open", "_fail", "_leave", "id")
+
+    def __init__(
+        self, open: Callable[[], str], fail: Callable[[str, BaseException], None], leave: Callable[[str], None]
+    ) -> None:
+        self._open, self._fail, self._leave = open, fail, leave
+        self.id = ""
+
+    def __enter__(self) -> str:
+        self.id = self._open()
+        return self.id
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        if exc is None:
+            self._leave(self.id)
+        else:
+            self._fail(self.id, exc)
+
+    async def __aenter__(self) -> str:
+        self.id = await asyncio.to_thread(self._open)
+        return self.id
+
+    async def __aexit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        if exc is None:
+            await asyncio.to_thread(self._leave, self.id)
+        else:
+            await asyncio.to_thread(self._fail, self.id, exc)
+
+
 def current() -> Branch:
-    """The branch handle of the code running now (inside ``parallel`` or ``aparallel``)."""
+    """The branch handle of the code running now (inside ``parallel`` or ``aparallel``).
+
+    Raises ContextStateError outside a branch.
+    """
     branch = _CURRENT.get()
     if branch is None:
         raise ContextStateError(
@@ -44,11 +85,17 @@ def current() -> Branch:
 
 
 class Branch:
-    """A handle on one context: get/set/delete/step there, independent of the current context."""
+    """A handle on one context of a run: get, set, delete and open steps there, independent of the
+    manager's current context (which it never reads or moves).
 
-    __slots__ = ("manager", "id", "_stack")
+    ``id`` is the branch's own context; :attr:`current_id` the innermost step open in it;
+    ``manager`` the ContextManager that ran the branch.
+    """
 
-    def __init__(self, manager: ContextManager, context_id: str) -> None:
+    __slots__ = ("_session", "manager", "id", "_stack")
+
+    def __init__(self, session: Session, manager: Any, context_id: str) -> None:
+        self._session = session
         self.manager = manager
         self.id = context_id
         self._stack = [context_id]
@@ -60,78 +107,77 @@ class Branch:
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key`` as this handle's context resolves it, else ``default``."""
-        return self.manager._read(self._stack[-1], key, default)
+        return edits.read(self._session, self._stack[-1], key, default)
 
     def set(self, key: str, value: Any) -> None:
-        """Set ``key`` in this handle's context."""
-        self.manager._write(self._stack[-1], key, value)
+        """Set ``key`` to ``value`` (JSON-shaped) in this handle's context."""
+        edits.write(self._session, self._stack[-1], key, value)
 
     def delete(self, key: str) -> None:
         """Remove ``key`` from this handle's context's own data."""
-        self.manager._remove(self._stack[-1], key)
+        edits.remove(self._session, self._stack[-1], key)
 
-    @contextlib.contextmanager
     def step(
         self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT,
         merge: MergePolicy | str | None = None,
-    ) -> Iterator[str]:
-        """A step inside this branch (as ``ContextManager.step``, without touching the current context)."""
-        level = enum_arg(IsolationLevel, isolation, "isolation")
-        policy = None if merge is None else enum_arg(MergePolicy, merge, "merge")
-        cid = self.manager._open(self._stack[-1], self._scoped(name), level, switch=False)
-        self._stack.append(cid)
-        try:
-            yield cid
-        except BaseException as exc:
-            self._stack.pop()
-            self.manager._fail_context(cid, exc, switch=False)
-            raise
-        self._stack.pop()
-        self.manager._exit_context(cid, policy, switch=False)
+    ) -> Step:
+        """A step inside this branch, for ``with`` or ``async with`` (as ``ContextManager.step``).
+
+        ``name`` is scoped by the branch (``<branch id>.<name>``); ``isolation`` is how the step
+        reads its parents; ``merge`` merges it back into the enclosing context when it ends well.
+        The manager's current context is not touched.
+        """
+        level, policy, scoped = isolation_arg(isolation), merge_arg(merge), f"{self.id}.{id_arg(name, 'name')}"
+        session, stack = self._session, self._stack
+
+        def open_step() -> str:
+            cid = edits.open_child(session, stack[-1], scoped, level, switch=False)
+            stack.append(cid)
+            return cid
+
+        def fail(cid: str, exc: BaseException) -> None:
+            stack.pop()
+            edits.fail(session, cid, exc, switch=False)
+
+        def leave(cid: str) -> None:
+            stack.pop()
+            edits.leave(session, cid, policy, switch=False)
+
+        return Step(open_step, fail, leave)
+
+    def astep(
+        self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT,
+        merge: MergePolicy | str | None = None,
+    ) -> Step:
+        """:meth:`step` (same ``name``, ``isolation`` and ``merge``) for ``async with``: entering and
+        leaving are written off the event loop."""
+        return self.step(name, isolation, merge)
 
     def parallel(
         self, branches: Branches[T], merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
         max_workers: int | None = None,
     ) -> list[T] | dict[str, T]:
-        """Nested parallel branches under this handle's context, merged back into it."""
-        return run_parallel(self.manager, self._stack[-1], branches, merge, max_workers, prefix=f"{self.id}.")
+        """Nested parallel branches under this handle's context, merged back into it (see
+        ``ContextManager.parallel`` for ``branches``, ``merge`` and ``max_workers``)."""
+        session, manager, parent = self._session, self.manager, self._stack[-1]
+        return run_parallel(session, manager, parent, branches, merge, max_workers, prefix=f"{self.id}.")
 
     async def aset(self, key: str, value: Any) -> None:
-        """``set`` with the ledger write off the event loop."""
+        """``set(key, value)`` with the ledger write off the event loop."""
         await asyncio.to_thread(self.set, key, value)
 
     async def adelete(self, key: str) -> None:
-        """``delete`` with the ledger write off the event loop."""
+        """``delete(key)`` with the ledger write off the event loop."""
         await asyncio.to_thread(self.delete, key)
-
-    @contextlib.asynccontextmanager
-    async def astep(
-        self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT,
-        merge: MergePolicy | str | None = None,
-    ) -> AsyncIterator[str]:
-        """``step`` for coroutines: entering and leaving are written off the event loop."""
-        level = enum_arg(IsolationLevel, isolation, "isolation")
-        policy = None if merge is None else enum_arg(MergePolicy, merge, "merge")
-        cid = await asyncio.to_thread(self.manager._open, self._stack[-1], self._scoped(name), level, switch=False)
-        self._stack.append(cid)
-        try:
-            yield cid
-        except BaseException as exc:
-            self._stack.pop()
-            await asyncio.to_thread(self.manager._fail_context, cid, exc, switch=False)
-            raise
-        self._stack.pop()
-        await asyncio.to_thread(self.manager._exit_context, cid, policy, switch=False)
 
     async def aparallel(
         self, branches: Branches[Awaitable[T]], merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
         max_workers: int | None = None,
     ) -> list[T] | dict[str, T]:
-        """Nested coroutine branches under this handle's context."""
-        return await run_aparallel(self.manager, self._stack[-1], branches, merge, max_workers, prefix=f"{self.id}.")
-
-    def _scoped(self, name: str) -> str:
-        return f"{self.id}.{id_arg(name, 'name')}"
+        """Nested coroutine branches under this handle's context (as ``parallel``: ``branches``,
+        ``merge``, ``max_workers``)."""
+        session, manager, parent = self._session, self.manager, self._stack[-1]
+        return await run_aparallel(session, manager, parent, branches, merge, max_workers, prefix=f"{self.id}.")
 
     def __repr__(self) -> str:
         return f"Branch(id={self.id!r}, current_id={self.current_id!r})"
@@ -144,7 +190,7 @@ def _branch_name(fn: object, index: int) -> str:
 
 
 def _plan(
-    mgr: ContextManager, parent_id: str | None, branches: Branches[Any], merge: MergePolicy | str | None,
+    s: Session, manager: Any, parent_id: str | None, branches: Branches[Any], merge: MergePolicy | str | None,
     max_workers: int | None, prefix: str,
 ) -> tuple[list[str], list[Callable[[Branch], Any]], list[Branch], MergePolicy | None]:
     """Check the arguments and open one isolated parallel context per branch, in branch order."""
@@ -159,39 +205,34 @@ def _plan(
     for fn in funcs:
         if not callable(fn):
             raise InvalidArgumentError(f"every branch must be callable, got {fn!r}")
-    if max_workers is not None and (type(max_workers) is not int or max_workers < 1):
-        raise InvalidArgumentError(f"max_workers must be a positive int or None, got {max_workers!r}")
-    policy = None if merge is None else enum_arg(MergePolicy, merge, "merge")
-    with mgr._lock:
-        if mgr._ledger.in_transaction:
+    positive_int_arg(max_workers, "max_workers", optional=True)
+    policy = merge_arg(merge)
+    with s.lock:
+        if s.ledger.in_transaction:
             raise ContextStateError("parallel() cannot run inside transaction(): branches write from other threads")
-        ids = [
-            mgr._open(parent_id, prefix + name, IsolationLevel.ISOLATED, parallel=True, switch=False)
-            for name in names
-        ]
-    return names, funcs, [Branch(mgr, cid) for cid in ids], policy
+        isolated = IsolationLevel.ISOLATED
+        ids = [edits.open_child(s, parent_id, prefix + name, isolated, parallel=True, switch=False) for name in names]
+    return names, funcs, [Branch(s, manager, cid) for cid in ids], policy
 
 
-def _finish(
-    mgr: ContextManager, handles: list[Branch], outcomes: list[tuple[bool, Any]], policy: MergePolicy | None,
-) -> None:
+def _finish(s: Session, handles: list[Branch], outcomes: list[tuple[bool, Any]], policy: MergePolicy | None) -> None:
     """Merge the branches that succeeded into their parent in branch order and close them; raise the failures.
 
     A branch whose context vanished meanwhile (a restore from another thread) counts as failed.
     """
     failures: list[BaseException] = []
-    with mgr._lock:
+    with s.lock:
         for handle, (ok, value) in zip(handles, outcomes, strict=True):
-            ctx = mgr._tree.contexts.get(handle.id)
+            ctx = s.tree.contexts.get(handle.id)
             if ctx is None:
                 failures.append(ContextStateError(f"branch {handle.id!r} is gone from the tree (restored away?)"))
             elif ok and ctx.status == "active":
                 try:
-                    mgr._close(ctx, policy, switch=False)
+                    edits.close(s, ctx, policy, switch=False)
                 except CtxlogError as exc:
                     failures.append(exc)
             elif not ok:
-                mgr._fail_context(handle.id, value, switch=False)
+                edits.fail(s, handle.id, value, switch=False)
                 failures.append(value)
     if failures:
         group = ExceptionGroup if all(isinstance(f, Exception) for f in failures) else BaseExceptionGroup
@@ -204,11 +245,12 @@ def _results(names: list[str], branches: Branches[Any], outcomes: list[tuple[boo
 
 
 def run_parallel(
-    mgr: ContextManager, parent_id: str | None, branches: Branches[T], merge: MergePolicy | str | None,
+    s: Session, manager: Any, parent_id: str | None, branches: Branches[T], merge: MergePolicy | str | None,
     max_workers: int | None, prefix: str = "",
 ) -> Any:
-    """Run ``branches`` on threads, each on its own parallel context under ``parent_id``."""
-    names, funcs, handles, policy = _plan(mgr, parent_id, branches, merge, max_workers, prefix)
+    """Run ``branches`` on threads, each on its own parallel context under ``parent_id``; the
+    handles report ``manager`` as theirs."""
+    names, funcs, handles, policy = _plan(s, manager, parent_id, branches, merge, max_workers, prefix)
     if not funcs:
         return _results(names, branches, [])
 
@@ -217,7 +259,7 @@ def run_parallel(
         try:
             return True, fn(handle)
         except BaseException as exc:
-            mgr._fail_context(handle.id, exc, switch=False)
+            edits.fail(s, handle.id, exc, switch=False)
             return False, exc
         finally:
             _CURRENT.reset(token)
@@ -227,16 +269,17 @@ def run_parallel(
             pool.submit(contextvars.copy_context().run, run, fn, h) for fn, h in zip(funcs, handles, strict=True)
         ]
         outcomes = [f.result() for f in futures]
-    _finish(mgr, handles, outcomes, policy)
+    _finish(s, handles, outcomes, policy)
     return _results(names, branches, outcomes)
 
 
 async def run_aparallel(
-    mgr: ContextManager, parent_id: str | None, branches: Branches[Awaitable[T]], merge: MergePolicy | str | None,
+    s: Session, manager: Any, parent_id: str | None, branches: Branches[Awaitable[T]], merge: MergePolicy | str | None,
     max_workers: int | None, prefix: str = "",
 ) -> Any:
     """Run coroutine ``branches`` as tasks, each on its own parallel context under ``parent_id``."""
-    names, funcs, handles, policy = await asyncio.to_thread(_plan, mgr, parent_id, branches, merge, max_workers, prefix)
+    plan = await asyncio.to_thread(_plan, s, manager, parent_id, branches, merge, max_workers, prefix)
+    names, funcs, handles, policy = plan
     gate = asyncio.Semaphore(max_workers or max(len(funcs), 1))
 
     async def run(fn: Callable[[Branch], Awaitable[T]], handle: Branch) -> tuple[bool, Any]:
@@ -245,7 +288,7 @@ async def run_aparallel(
             async with gate:
                 return True, await fn(handle)
         except BaseException as exc:
-            await asyncio.to_thread(mgr._fail_context, handle.id, exc, switch=False)
+            await asyncio.to_thread(edits.fail, s, handle.id, exc, switch=False)
             return False, exc
 
     tasks = [asyncio.ensure_future(run(fn, h)) for fn, h in zip(funcs, handles, strict=True)]
@@ -255,7 +298,7 @@ async def run_aparallel(
         settled = await asyncio.gather(*tasks, return_exceptions=True)
         outcomes = [o if isinstance(o, tuple) else (False, o) for o in settled]
         with contextlib.suppress(BaseExceptionGroup):
-            _finish(mgr, handles, outcomes, policy)
+            _finish(s, handles, outcomes, policy)
         raise
-    await asyncio.to_thread(_finish, mgr, handles, outcomes, policy)
+    await asyncio.to_thread(_finish, s, handles, outcomes, policy)
     return _results(names, branches, outcomes)

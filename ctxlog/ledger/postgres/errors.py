@@ -7,8 +7,10 @@ line, with the URL's password replaced by ``***`` wherever the server or libpq e
 
 from __future__ import annotations
 
-from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
-from .urls import redacted, scrubbed
+from ...errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
+from ..urls import redacted, scrubbed
+
+__all__ = ["LOCK_TIMEOUT", "translated"]
 
 try:
     import psycopg

@@ -12,7 +12,9 @@ from typing import Any
 
 import msgspec
 
-from .projections.tree import ContextTree, ExecutionContext
+from .tree import ContextTree, ExecutionContext
+
+__all__ = ["ContextDiff", "KeyChange", "TreeDiff", "diff_trees"]
 
 _encoder = msgspec.json.Encoder(order="sorted")
 

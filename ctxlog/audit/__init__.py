@@ -1,0 +1,55 @@
+"""The read side: one function per ``ctxlog`` command, named as the command, over a ledger's path.
+
+``audit.replay``, ``audit.tree``, ``audit.log``, ``audit.runs``, ``audit.checkpoints``,
+``audit.get``, ``audit.diff``, ``audit.graph``, ``audit.verify``, ``audit.head``,
+``audit.export``, ``audit.import_``, ``audit.stats`` and ``audit.demo`` take what the command
+takes. Every one opens the ledger read-only (but ``import_`` and ``demo``, which write) and
+closes it before returning; ``log`` when its stream ends. ``progress`` callbacks receive
+``(events done, events in all)`` every 10,000 events.
+"""
+
+from __future__ import annotations
+
+from ..ledger import KINDS, PROGRESS_EVERY, ExportHeader, Progress, Record, RunInfo, VerifyResult, redacted
+from ..projections import ContextDiff, KeyChange, TreeDiff
+from .chain import export, import_, verify
+from .diagrams import GRAPH_FORMATS, graph
+from .records import CheckpointInfo, EventStream, LedgerStats, checkpoints, head, log, runs, stats
+from .sample import demo
+from .trees import diff, get, replay, tree
+
+__all__ = [
+    "GRAPH_FORMATS",
+    "KINDS",
+    "PROGRESS_EVERY",
+    "CheckpointInfo",
+    "ContextDiff",
+    "EventStream",
+    "ExportHeader",
+    "KeyChange",
+    "LedgerStats",
+    "Progress",
+    "Record",
+    "RunInfo",
+    "TreeDiff",
+    "VerifyResult",
+    "checkpoints",
+    "demo",
+    "diff",
+    "export",
+    "get",
+    "graph",
+    "head",
+    "import_",
+    "log",
+    "redacted",
+    "replay",
+    "runs",
+    "stats",
+    "tree",
+    "verify",
+]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,0 +1,153 @@
+"""The log itself: its events, its runs, its checkpoints, its head and its size.
+
+Every function opens the ledger read-only and closes it before returning; ``log`` closes it when
+its stream ends or is closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable, Iterator
+
+import msgspec
+
+from ..errors import InvalidArgumentError, UnknownContextError
+from ..ledger import GENESIS, KINDS, Ledger, Record, RunInfo
+from ..manager import load_tree
+
+__all__ = ["CheckpointInfo", "EventStream", "LedgerStats", "checkpoints", "head", "log", "runs", "stats"]
+
+
+class CheckpointInfo(msgspec.Struct, frozen=True):
+    """One checkpoint of a run: its ``name``, the ``offset`` and ``seq`` of its event, its time
+    ``ts`` (ns since the epoch), the ``context`` current then; ``auto`` marks those taken by
+    ``checkpoint_interval``."""
+
+    name: str
+    offset: int
+    seq: int
+    ts: int
+    context: str
+    auto: bool
+
+
+class LedgerStats(msgspec.Struct, frozen=True):
+    """Size and shape of a ledger: events by kind, runs, checkpoints, snapshots, bytes on disk."""
+
+    ledger_id: str
+    schema_version: int
+    hash_algorithm: str
+    runs: int
+    events: int
+    checkpoints: int
+    snapshots: int
+    size_bytes: int
+    bytes_per_event: float
+    kinds: dict[str, int]
+
+
+def _open(path: str) -> Ledger:
+    return Ledger.open(str(path), readonly=True, create=False)
+
+
+def runs(path: str) -> list[RunInfo]:
+    """Every run in the ledger at ``path``: event count, first/last offset and time, checkpoints."""
+    with _open(path) as ledger:
+        return ledger.runs()
+
+
+def checkpoints(path: str, *, run: str | None = None) -> list[CheckpointInfo]:
+    """The checkpoints of ``run`` (the only run when None), in order, automatic ones included."""
+    with _open(path) as ledger:
+        chosen = ledger.choose_run(run)
+        return [
+            CheckpointInfo(event.name, r.offset, r.seq, r.ts, r.context, event.auto)
+            for r, event in ledger.checkpoints(chosen)
+        ]
+
+
+class EventStream:
+    """The records (:class:`~ctxlog.audit.Record`) of a filtered log, streamed; the ledger closes
+    when the stream ends or is closed. Use it in a ``with`` block when you may stop before the end."""
+
+    def __init__(self, ledger: Ledger, records: Generator[Record, None, None]) -> None:
+        self._ledger: Ledger | None = ledger
+        self._records = records
+
+    def __iter__(self) -> EventStream:
+        return self
+
+    def __next__(self) -> Record:
+        if self._ledger is None:
+            raise StopIteration
+        try:
+            return next(self._records)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the ledger; further iteration yields nothing."""
+        if self._ledger is not None:
+            ledger, self._ledger = self._ledger, None
+            self._records.close()
+            ledger.close()
+
+    def __enter__(self) -> EventStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def log(
+    path: str, *, run: str | None = None, since: int | None = None, until: str | int | None = None,
+    kinds: Iterable[str] = (), context: str | None = None,
+) -> EventStream:
+    """The events of ``run`` in order: after offset ``since``, up to checkpoint or offset ``until``,
+    of ``kinds`` (all when empty), that acted on ``context`` (any when None).
+
+    Arguments are checked before the stream is returned: an unknown run, checkpoint, kind or
+    context raises here, not midway.
+    """
+    wanted = frozenset(kinds)
+    unknown = sorted(wanted - set(KINDS))
+    if unknown:
+        raise InvalidArgumentError(f"unknown event kind {unknown[0]!r}; kinds: {', '.join(KINDS)}")
+    if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
+        raise InvalidArgumentError(f"since must be an offset (an int >= 0), not {since!r}")
+    ledger = _open(path)
+    try:
+        chosen = ledger.choose_run(run)
+        offset = ledger.resolve(chosen, until)
+        if context is not None and context not in load_tree(ledger, chosen).known_ids:
+            raise UnknownContextError(f"no context {context!r} in run {chosen!r}")
+        records = ledger.records(chosen, after=since or 0, until=offset)
+    except BaseException:
+        ledger.close()
+        raise
+    return EventStream(ledger, _filtered(records, wanted, context))
+
+
+def _filtered(records: Iterator[Record], kinds: frozenset[str], context: str | None) -> Generator[Record, None, None]:
+    for record in records:
+        if (not kinds or record.kind in kinds) and (context is None or record.context == context):
+            yield record
+
+
+def head(path: str) -> tuple[int, str]:
+    """``(offset, hash)`` of the last event of the ledger at ``path``; ``(0, GENESIS)`` when empty."""
+    with _open(path) as ledger:
+        return ledger.head() or (0, GENESIS)
+
+
+def stats(path: str) -> LedgerStats:
+    """Events by kind, runs, checkpoints, cached snapshots and bytes on disk of the ledger at ``path``."""
+    with _open(path) as ledger:
+        infos = ledger.runs()
+        size, meta = ledger.size_bytes(), ledger.meta
+        kinds, snapshots = ledger.kind_counts(), ledger.snapshot_count()
+    count = sum(info.events for info in infos)
+    return LedgerStats(
+        meta["ledger_id"], int(meta["schema_version"]), meta["hash_algorithm"], len(infos), count,
+        sum(info.checkpoints for info in infos), snapshots, size, round(size / count, 1) if count else 0.0, kinds,
+    )

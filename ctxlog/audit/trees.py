@@ -1,0 +1,69 @@
+"""The tree of a run at a point of its history, and what a key or a diff says about it.
+
+A point is a checkpoint name or an offset (the head when None); the tree there is the fold of the
+run's log up to it, from the newest snapshot the ledger vouches for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import UnknownKeyError
+from ..ledger import Ledger, Progress
+from ..manager import load_tree
+from ..projections import ContextTree, TreeDiff, diff_trees
+
+__all__ = ["diff", "get", "replay", "tree"]
+
+
+def replay(
+    path: str, *, run: str | None = None, until: str | int | None = None, verify: bool = False,
+    key: bytes | str | None = None, progress: Progress | None = None,
+) -> ContextTree:
+    """The context tree of a run at a checkpoint name or offset ``until`` (the head when None).
+
+    Opens the ledger at ``path`` read-only; ``run`` may be left out when the ledger holds one run.
+    With ``verify`` the chain of the rows folded is checked as they stream (a keyed ledger needs
+    its ``key``); ``progress(done, total)`` is called every 10,000 events folded.
+    """
+    with Ledger.open(path, readonly=True, create=False, key=key) as ledger:
+        chosen = ledger.choose_run(run)
+        return load_tree(ledger, chosen, ledger.resolve(chosen, until), verify=verify, progress=progress)
+
+
+def tree(
+    path: str, *, run: str | None = None, verify: bool = False, key: bytes | str | None = None,
+    progress: Progress | None = None,
+) -> ContextTree:
+    """The context tree at the head of a run: :func:`replay` without ``until`` (same ``path``,
+    ``run``, ``verify``, ``key`` and ``progress``)."""
+    return replay(path, run=run, verify=verify, key=key, progress=progress)
+
+
+def get(
+    path: str, key: str, *, run: str | None = None, context: str | None = None, until: str | int | None = None,
+) -> Any:
+    """The value of ``key`` as ``context`` (default: the current one) resolves it in ``run`` at
+    ``until``; UnknownKeyError when no context on the lookup path holds it.
+
+    A stored ``None`` is a value and is returned.
+    """
+    at = replay(path, run=run, until=until)
+    if context is None and at.current_id is None:
+        raise UnknownKeyError(f"run {at.run!r} has no contexts at offset {at.offset}, so no key {key!r}")
+    if not at.has(key, context):
+        where = context if context is not None else at.current_id
+        raise UnknownKeyError(
+            f"key {key!r} does not resolve from context {where!r} in run {at.run!r} at offset {at.offset}"
+        )
+    return at.get(key, context)
+
+
+def diff(path: str, a: str | int, b: str | int, *, run: str | None = None) -> TreeDiff:
+    """What changed in ``run`` between checkpoints (or offsets) ``a`` and ``b``: contexts added and
+    removed, status changes, and each context's own keys added, changed and removed."""
+    with Ledger.open(path, readonly=True, create=False) as ledger:
+        chosen = ledger.choose_run(run)
+        old = load_tree(ledger, chosen, ledger.resolve(chosen, a))
+        new = load_tree(ledger, chosen, ledger.resolve(chosen, b))
+    return diff_trees(old, new)

@@ -1,0 +1,15 @@
+"""The command side: ``ContextManager`` and its branches, over one live session of a run.
+
+``manager.py`` holds the public operations, ``branches.py`` the branch handles, the one step
+protocol and the parallel runners, ``edits.py`` the edits both share, ``session.py`` the ledger,
+tree, lock and unit of work of a run (it imports nothing of the rest), and ``arguments.py`` the
+checks every argument passes before anything is appended.
+"""
+
+from __future__ import annotations
+
+from .branches import Branch, Step, current
+from .manager import Checkpoint, ContextManager
+from .session import load_tree
+
+__all__ = ["Branch", "Checkpoint", "ContextManager", "Step", "current", "load_tree"]

@@ -1,0 +1,74 @@
+"""Checking the arguments of public operations: one clear error for each kind of mistake.
+
+Every check runs before an operation touches the ledger, so a refused call appends nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InvalidArgumentError
+from ..projections import IsolationLevel, MergePolicy, utf8_text
+
+__all__ = [
+    "MAX_RUN_BYTES", "enum_arg", "id_arg", "isolation_arg", "merge_arg", "name_arg", "positive_int_arg", "run_arg",
+]
+
+MAX_RUN_BYTES = 1024
+"""The longest run name, in UTF-8 bytes: runs are keys of an index, which PostgreSQL caps at ~2.7 kB."""
+
+
+def name_arg(value: object, what: str) -> str:
+    """``value`` if it is a non-empty str that UTF-8 can store, else InvalidArgumentError."""
+    if type(value) is not str or not value:
+        raise InvalidArgumentError(f"{what} must be a non-empty str, got {value!r}")
+    return utf8_text(value, what)
+
+
+def id_arg(value: object, what: str) -> str:
+    """A name that becomes a run name or a context id: as :func:`name_arg`, and without NUL
+    characters, which PostgreSQL text cannot hold (one rule on every backend)."""
+    name = name_arg(value, what)
+    if "\x00" in name:
+        raise InvalidArgumentError(f"{what} {name!r} holds a NUL character; run names and context ids cannot")
+    return name
+
+
+def run_arg(value: object) -> str:
+    """A run name: as :func:`id_arg`, and at most :data:`MAX_RUN_BYTES` long (on every backend)."""
+    run = id_arg(value, "run")
+    size = len(run.encode())
+    if size > MAX_RUN_BYTES:
+        raise InvalidArgumentError(f"run names are at most {MAX_RUN_BYTES} bytes of UTF-8; this one has {size}")
+    return run
+
+
+def enum_arg(cls: type, value: object, what: str) -> Any:
+    """A member of ``cls`` from a member, its value or its name (any case)."""
+    try:
+        return cls(value)
+    except ValueError:
+        if isinstance(value, str) and value.upper() in cls.__members__:
+            return cls.__members__[value.upper()]
+        choices = ", ".join(m.value for m in cls)  # type: ignore[attr-defined]
+        raise InvalidArgumentError(f"{what} must be one of {choices}, got {value!r}") from None
+
+
+def isolation_arg(value: object) -> IsolationLevel:
+    """An IsolationLevel from a member, its value or its name."""
+    return enum_arg(IsolationLevel, value, "isolation")  # type: ignore[no-any-return]
+
+
+def merge_arg(value: object, what: str = "merge") -> MergePolicy | None:
+    """A MergePolicy from a member, its value or its name; None (no merge) stays None."""
+    return None if value is None else enum_arg(MergePolicy, value, what)
+
+
+def positive_int_arg(value: object, what: str, *, optional: bool = False) -> int | None:
+    """``value`` if it is an int of at least 1 (or None when ``optional``), else InvalidArgumentError."""
+    if value is None and optional:
+        return None
+    if type(value) is not int or value < 1:
+        allowed = "a positive int or None" if optional else "a positive int"
+        raise InvalidArgumentError(f"{what} must be {allowed}, got {value!r}")
+    return value

@@ -1,0 +1,235 @@
+"""The live session of one run: its ledger, its tree, its lock, and the unit of work of an operation.
+
+Each operation runs as one :class:`Operation`: it holds the lock and a write transaction (its own,
+or a part of the caller's ``transaction()``), appends its events through :meth:`Session.append`,
+which folds each stored record into the live tree with the same ``apply`` that replay uses, and,
+when it fails after appending, takes back from the live tree what the log no longer holds. The
+session also owns the policies that follow an operation: automatic checkpoints and snapshots.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import zlib
+from collections.abc import Iterator
+
+import msgspec
+
+from ..errors import ContextStateError, CtxlogError, LedgerError
+from ..ledger import CheckpointTaken, Event, Initialized, Ledger, Progress, Record
+from ..projections import ContextTree, ExecutionContext, apply, fold
+
+__all__ = ["AUTO_PREFIX", "ROOT", "SNAPSHOT_GROWTH", "Operation", "Session", "load_tree"]
+
+ROOT = "root"
+"""The id of the root a run gets implicitly, by an operation before ``initialize``."""
+
+AUTO_PREFIX = "auto-"
+"""Automatic checkpoints are named ``auto-<offset>``; such names are reserved."""
+
+SNAPSHOT_GROWTH = 8
+"""A snapshot is written only once the log has grown by this many times the last one's size."""
+
+_UNREADABLE_SNAPSHOT = (msgspec.DecodeError, msgspec.ValidationError, zlib.error, CtxlogError)
+
+
+def load_tree(
+    ledger: Ledger, run: str, until: int | None = None, *, verify: bool = False, progress: Progress | None = None,
+) -> ContextTree:
+    """The tree of ``run`` after its last event at or before offset ``until`` (head when None).
+
+    The fold starts from the newest snapshot the ledger vouches for whose state decodes, else from
+    the start of the run: snapshots are a cache, a missing or mismatching one only costs time.
+    With ``verify`` every row from there on must link to its predecessor (see ``Ledger.run_records``).
+    """
+    tree, start = ContextTree(run), None
+    for anchor in ledger.snapshots(run, until):
+        try:
+            tree = ContextTree.from_snapshot(anchor.state)
+        except _UNREADABLE_SNAPSHOT:
+            continue
+        start = anchor
+        break
+    return fold(ledger.run_records(run, start=start, until=until, verify=verify, progress=progress), tree)
+
+
+class Session:
+    """The live state of one run and the machinery that keeps it equal to the log.
+
+    Callers hold :attr:`lock` (re-entrant) while they read :attr:`tree`; they change the tree only
+    by appending events inside an :meth:`operation`.
+    """
+
+    def __init__(
+        self, ledger: Ledger, run: str, *, checkpoint_interval: int | None, snapshot_interval: int
+    ) -> None:
+        self.ledger, self.run = ledger, run
+        self.lock = threading.RLock()
+        self.suffixes: dict[str, int] = {}
+        self.poisoned = False
+        self.in_operation = False
+        self.closed = False
+        self._interval, self._snapshot_interval = checkpoint_interval, snapshot_interval
+        self._last: Record | None = None
+        self._since_snapshot = self._snapshot_size = 0
+        self.tree = load_tree(ledger, run)
+
+    def check_open(self) -> None:
+        """Raise LedgerError when the session is closed or its transaction failed midway."""
+        if self.closed:
+            raise LedgerError("the ContextManager is closed; open a new one to continue the run")
+        if self.poisoned:
+            raise LedgerError("an operation failed midway in this transaction; leave it to roll back")
+
+    def operation(self) -> Operation:
+        """The unit of work of one operation (a ``with`` block); operations inside it join it."""
+        return Operation(self)
+
+    def append(self, event: Event, context: str, cause: int | None, folded: Event | None = None) -> Record:
+        """Append ``event`` and fold it (``folded``: the same event with values already decoded)."""
+        record = self.ledger.append(self.run, self.tree.seq, event, context, cause)
+        apply(self.tree, record, folded)
+        self._last = record
+        self._since_snapshot += len(record.payload)
+        return record
+
+    def current(self) -> ExecutionContext:
+        """The current context, creating the implicit root first when the run has none."""
+        if self.tree.root_id is None:
+            self.append(Initialized(name=ROOT), ROOT, None)
+        return self.tree.context()
+
+    def checkpoint(self, name: str, auto: bool = False) -> Record:
+        """Append a checkpoint of the current context, and snapshot the tree after it."""
+        ctx = self.tree.context()
+        record = self.append(CheckpointTaken(name=name, auto=auto), ctx.id, ctx.created_offset)
+        self._snapshot(record)
+        return record
+
+    def after_operation(self, seq_before: int) -> None:
+        """An automatic checkpoint every ``checkpoint_interval`` events; a snapshot candidate every
+        ``snapshot_interval``."""
+        n, seq = self._interval, self.tree.seq
+        if n and seq // n != seq_before // n:
+            self.checkpoint(f"{AUTO_PREFIX}{self.tree.offset + 1}", auto=True)
+        elif seq // self._snapshot_interval != seq_before // self._snapshot_interval:
+            self._snapshot(self._last)
+
+    def _snapshot(self, record: Record | None) -> None:
+        """Cache the projection after ``record`` (the last one folded) so replays can start here.
+
+        Skipped while the log has grown by less than SNAPSHOT_GROWTH times the last snapshot's
+        size: the cache stays a fraction of the log even when the tree grows with the run.
+        """
+        if record is None or record.seq != self.tree.seq:
+            return
+        if self._since_snapshot < SNAPSHOT_GROWTH * self._snapshot_size:
+            return
+        state = self.tree.snapshot_bytes(compress=True)
+        self.ledger.save_snapshot(record, state)
+        self._since_snapshot, self._snapshot_size = 0, len(state)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Operations inside commit as one transaction: all or none, log and live tree together.
+
+        Nothing is copied up front: when the block fails, the log is rolled back and the tree is
+        rebuilt from it (from the newest snapshot), which is what the log now says it was.
+        """
+        with self.lock:
+            self.check_open()
+            try:
+                with self.ledger.transaction():
+                    yield
+                    if self.poisoned:
+                        raise LedgerError("an operation failed midway; the transaction was rolled back")
+            except BaseException:
+                self.poisoned = False
+                self.tree = load_tree(self.ledger, self.run)
+                raise
+
+    def reload(self) -> None:
+        """Rebuild the tree from the log."""
+        with self.lock:
+            self.check_open()
+            if self.ledger.in_transaction:
+                raise ContextStateError("cannot reload inside a transaction")
+            self.tree = load_tree(self.ledger, self.run)
+
+    def close(self) -> None:
+        """Close the ledger; closing twice is harmless."""
+        with self.lock:
+            if not self.closed:
+                self.closed = True
+                self.ledger.close()
+
+
+class Operation:
+    """The unit of work of one operation of a session.
+
+    It holds the session's lock and, unless the caller's ``transaction()`` is open, a write
+    transaction of its own. Operations that call others run inside the outermost one, and only it
+    runs the after-operation policies and, when the operation fails after appending, puts the live
+    tree back (from the log) or marks the caller's transaction as failed.
+    """
+
+    __slots__ = ("_session", "_outer", "_own", "_seq", "_mark")
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def __enter__(self) -> None:
+        s = self._session
+        s.lock.acquire()
+        self._outer = not s.in_operation
+        if not self._outer:
+            return
+        try:
+            s.check_open()
+            self._seq = s.tree.seq
+            self._own = not s.ledger.in_transaction
+            if self._own:
+                s.ledger.begin()
+            else:
+                self._mark = s.ledger.mark()
+        except BaseException:
+            s.lock.release()
+            raise
+        s.in_operation = True
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        s = self._session
+        try:
+            if not self._outer:
+                return
+            try:
+                if exc_type is None:
+                    s.after_operation(self._seq)
+                    if self._own:
+                        s.ledger.commit()
+                    return
+            except BaseException:
+                self._undo()
+                raise
+            self._undo()
+        finally:
+            if self._outer:
+                s.in_operation = False
+            s.lock.release()
+
+    def _undo(self) -> None:
+        """Take back what a failed operation appended, in the log and in the live tree.
+
+        Inside the caller's transaction the operation's rows are dropped from the ledger's buffer;
+        only when they already reached the store is the whole transaction marked as failed.
+        """
+        s = self._session
+        if self._own and s.ledger.in_transaction:
+            s.ledger.rollback()
+        if s.tree.seq == self._seq:
+            return
+        if self._own or s.ledger.undo(self._mark):
+            s.tree = load_tree(s.ledger, s.run)
+        else:
+            s.poisoned = True
