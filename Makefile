@@ -1,14 +1,21 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+BASE := $(VENV)/.base
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench clean
+.PHONY: install test test-fast check docs demo bench clean
 
-$(STAMP): pyproject.toml
+# The package alone: what `make demo` needs.
+$(BASE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench,postgres]'
+	$(BIN)/pip install --quiet -e .
+	touch $(BASE)
+
+# Everything the tests, the checks, the API reference and the benchmarks need.
+$(STAMP): $(BASE)
+	$(BIN)/pip install --quiet -e '.[test,bench,postgres,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -16,7 +23,18 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-demo: $(STAMP)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q tests/test_architecture.py
+
+docs: $(STAMP)
+	$(BIN)/python docs/api.py build/api
+
+demo: $(BASE)
 	rm -f demo.db demo.db-wal demo.db-shm
 	$(BIN)/ctxlog demo demo.db
 	$(BIN)/ctxlog replay demo.db --until validated
@@ -25,4 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm .pytest_cache .hypothesis
+	rm -rf $(VENV) build demo.db demo.db-wal demo.db-shm .pytest_cache .hypothesis

@@ -32,10 +32,17 @@ import report  # noqa: E402
 
 # Which ctxlog-side profiles explain a row (``--profile missed``).
 PROFILE_FOR = {
-    "durable-full": ["durable-full"], "durable-normal": ["durable-normal"], "batched": ["batched"],
-    "replay": ["replay"], "until": ["until", "full-replay"], "memory": ["full-replay"],
-    "peer-append": ["batched"], "peer-replay": ["replay"],
-    "pg-append-1": ["pg-append"], "pg-append-4": ["pg-append"], "pg-append-8": ["pg-append"],
+    "durable-full": ["durable-full"],
+    "durable-normal": ["durable-normal"],
+    "batched": ["batched"],
+    "replay": ["replay"],
+    "until": ["until", "full-replay"],
+    "memory": ["full-replay"],
+    "peer-append": ["batched"],
+    "peer-replay": ["replay"],
+    "pg-append-1": ["pg-append"],
+    "pg-append-4": ["pg-append"],
+    "pg-append-8": ["pg-append"],
     "pg-replay": ["pg-replay"],
 }
 
@@ -49,9 +56,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--reps", type=int, help="repetitions per case (default 3; --quick 1)")
     p.add_argument("--only", metavar="CASES", help=f"comma-separated subset of: {', '.join(cases.CASES)}")
     p.add_argument(
-        "--profile", nargs="?", const="missed", metavar="WHICH",
+        "--profile",
+        nargs="?",
+        const="missed",
+        metavar="WHICH",
         help="cProfile the ctxlog side: 'missed' (the default) for rows that miss their target, 'all', "
-             f"or keys among: {', '.join(sorted({k for v in PROFILE_FOR.values() for k in v}))}",
+        f"or keys among: {', '.join(sorted({k for v in PROFILE_FOR.values() for k in v}))}",
     )
     p.add_argument("--top", type=int, default=20, help="functions per profile listing (default 20)")
     args = p.parse_args(argv)
@@ -138,17 +148,21 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.render_machine(machine))
     print()
-    print(f"Medians of at least {sizes.reps} repetition(s) per side (see the notes), each side warmed up once, "
-          "sides alternating; ratio = ctxlog / baseline, the median of the per-repetition ratios where both "
-          "sides were repeated.")
+    print(
+        f"Medians of at least {sizes.reps} repetition(s) per side (see the notes), each side warmed up once, "
+        "sides alternating; ratio = ctxlog / baseline, the median of the per-repetition ratios where both "
+        "sides were repeated."
+    )
     print()
     print(report.render_table(bench.rows))
     print()
     print(report.render_details(bench.rows))
     print()
     missed = [r for r in bench.rows if r.status == "MISS"]
-    print(f"Targets: {sum(1 for r in bench.rows if r.status.startswith('PASS'))} PASS, {len(missed)} MISS"
-          + (f" ({', '.join(r.key for r in missed)})" if missed else ""))
+    print(
+        f"Targets: {sum(1 for r in bench.rows if r.status.startswith('PASS'))} PASS, {len(missed)} MISS"
+        + (f" ({', '.join(r.key for r in missed)})" if missed else "")
+    )
     print(f"Total run time: {elapsed:.1f} s")
     for key, text in profiles.items():
         print(f"\n## Profile of the ctxlog side: {key}\n\n```\n{text.rstrip()}\n```")
@@ -156,11 +170,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nFAILED cases: {', '.join(failed)} (tracebacks on stderr)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({
-                "machine": machine, "sizes": dataclasses.asdict(sizes), "seconds": elapsed,
-                "rows": [r.as_dict() for r in bench.rows], "facts": bench.facts, "profiles": profiles,
-                "failed": failed,
-            }, f, indent=2, default=str)
+            json.dump(
+                {
+                    "machine": machine,
+                    "sizes": dataclasses.asdict(sizes),
+                    "seconds": elapsed,
+                    "rows": [r.as_dict() for r in bench.rows],
+                    "facts": bench.facts,
+                    "profiles": profiles,
+                    "failed": failed,
+                },
+                f,
+                indent=2,
+                default=str,
+            )
     return 1 if failed else 0
 
 

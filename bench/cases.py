@@ -81,13 +81,24 @@ def durable(bench: Bench) -> None:
             [ctx, lambda log=log, p=payloads: _timed(lambda: log.append_each(p))],
             max(s.reps, 11 if level == "FULL" else 5),
         )
-        bench.rows.append(Row(
-            f"durable `set()`, each its own transaction, synchronous={label}", n / median(ctx_t),
-            f"raw sqlite3 BEGIN IMMEDIATE+INSERT+COMMIT per row ({level})", n / median(raw_t), "ops/s", "higher",
-            target=0.8, ctxlog_reps=[n / t for t in ctx_t], baseline_reps=[n / t for t in raw_t],
-            note=f"{n:,} set() per rep on a run holding a {s.prefix:,}-event mix; raw table keeps a SHA-256 chain too",
-            key=f"durable-{level.lower()}",
-        ))
+        bench.rows.append(
+            Row(
+                f"durable `set()`, each its own transaction, synchronous={label}",
+                n / median(ctx_t),
+                f"raw sqlite3 BEGIN IMMEDIATE+INSERT+COMMIT per row ({level})",
+                n / median(raw_t),
+                "ops/s",
+                "higher",
+                target=0.8,
+                ctxlog_reps=[n / t for t in ctx_t],
+                baseline_reps=[n / t for t in raw_t],
+                note=(
+                    f"{n:,} set() per rep on a run holding a {s.prefix:,}-event mix; "
+                    "raw table keeps a SHA-256 chain too"
+                ),
+                key=f"durable-{level.lower()}",
+            )
+        )
         bench.facts[f"durable {level}: ops per rep"] = n
         bench.profiles[f"durable-{level.lower()}"] = ctx
         bench.closers.extend([mgr.close, log.close])
@@ -109,14 +120,23 @@ def batched(bench: Bench) -> None:
         return time.perf_counter() - t0
 
     ctx_t, raw_t = bench.reps([ctx, lambda: _timed(lambda: log.append_batch(payloads))], max(bench.sizes.reps, 5))
-    bench.rows.append(Row(
-        f"batched: {n:,} `set()` in one `mgr.transaction()` (FULL)", n / median(ctx_t),
-        "raw sqlite3 executemany in one transaction + SHA-256 chain", n / median(raw_t), "ops/s", "higher",
-        target=0.5, stretch=0.7, ctxlog_reps=[n / t for t in ctx_t], baseline_reps=[n / t for t in raw_t],
-        note=f"on a run holding a {bench.sizes.prefix:,}-event mix (its tree: what transaction() copies); "
-             "raw gets the payload text ready-made, computes the chain inside the timing",
-        key="batched",
-    ))
+    bench.rows.append(
+        Row(
+            f"batched: {n:,} `set()` in one `mgr.transaction()` (FULL)",
+            n / median(ctx_t),
+            "raw sqlite3 executemany in one transaction + SHA-256 chain",
+            n / median(raw_t),
+            "ops/s",
+            "higher",
+            target=0.5,
+            stretch=0.7,
+            ctxlog_reps=[n / t for t in ctx_t],
+            baseline_reps=[n / t for t in raw_t],
+            note=f"on a run holding a {bench.sizes.prefix:,}-event mix (its tree: what transaction() copies); "
+            "raw gets the payload text ready-made, computes the chain inside the timing",
+            key="batched",
+        )
+    )
     bench.facts["batched ops/s"] = n / median(ctx_t)
     bench.profiles["batched"] = ctx
     bench.closers.extend([mgr.close, log.close])
@@ -145,23 +165,38 @@ def replay_case(bench: Bench) -> None:
         [ctx, lambda: _timed(lambda: raw.replay_raw(raw_path)), cached], max(bench.sizes.reps, 5)
     )
     assert tree == reference and tree.offset == events, "verified replay differs from the plain one"
-    bench.rows.append(Row(
-        f"replay: fold a {events:,}-event run into a tree, chain verified", events / median(ctx_t),
-        "raw sqlite3 read + msgspec decode + SHA-256 verify", events / median(raw_t), "events/s", "higher",
-        target=0.5, ctxlog_reps=[events / t for t in ctx_t], baseline_reps=[events / t for t in raw_t],
-        note=f"`replay(path, run=..., verify=True)` on the ledger with its snapshot cache emptied, so every "
-             f"event is folded and verified; the tree: {len(reference.contexts):,} contexts, "
-             f"{len(reference.to_bytes()) / 1e6:.1f} MB as JSON",
-        key="replay",
-    ))
-    bench.rows.append(Row(
-        "replay, same run, snapshot cache as written (verify=True)", events / median(cached_t),
-        "raw sqlite3 read + msgspec decode + SHA-256 verify", events / median(raw_t), "events/s", "higher",
-        ctxlog_reps=[events / t for t in cached_t], baseline_reps=[events / t for t in raw_t],
-        note="starts from the newest snapshot, so it folds and verifies only the events after it: "
-             "events/s here is run length / time, not events processed",
-        key="replay-cached",
-    ))
+    bench.rows.append(
+        Row(
+            f"replay: fold a {events:,}-event run into a tree, chain verified",
+            events / median(ctx_t),
+            "raw sqlite3 read + msgspec decode + SHA-256 verify",
+            events / median(raw_t),
+            "events/s",
+            "higher",
+            target=0.5,
+            ctxlog_reps=[events / t for t in ctx_t],
+            baseline_reps=[events / t for t in raw_t],
+            note=f"`replay(path, run=..., verify=True)` on the ledger with its snapshot cache emptied, so every "
+            f"event is folded and verified; the tree: {len(reference.contexts):,} contexts, "
+            f"{len(reference.to_bytes()) / 1e6:.1f} MB as JSON",
+            key="replay",
+        )
+    )
+    bench.rows.append(
+        Row(
+            "replay, same run, snapshot cache as written (verify=True)",
+            events / median(cached_t),
+            "raw sqlite3 read + msgspec decode + SHA-256 verify",
+            events / median(raw_t),
+            "events/s",
+            "higher",
+            ctxlog_reps=[events / t for t in cached_t],
+            baseline_reps=[events / t for t in raw_t],
+            note="starts from the newest snapshot, so it folds and verifies only the events after it: "
+            "events/s here is run length / time, not events processed",
+            key="replay-cached",
+        )
+    )
     bench.facts["replay events/s"] = events / median(ctx_t)
     bench.facts["replay events"] = events
     bench.profiles["replay"] = ctx
@@ -174,26 +209,44 @@ def until_case(bench: Bench) -> None:
     mid_tree = ctxlog.replay(full, run=RUN, until="mid")
     assert mid_tree == ctxlog.replay(nosnap, run=RUN, until="mid"), "snapshot-based replay differs from the fold"
 
-    until_t, full_t, head_t = bench.reps([
-        lambda: _timed(lambda: ctxlog.replay(full, run=RUN, until="mid")),
-        lambda: _timed(lambda: ctxlog.replay(nosnap, run=RUN)),
-        lambda: _timed(lambda: ctxlog.replay(full, run=RUN)),
-    ])
-    bench.rows.append(Row(
-        f"`replay(until=\"mid\")`: checkpoint in the middle of a {events:,}-event run", median(until_t),
-        "full replay of the same run (every event folded)", median(full_t), "s", "lower",
-        target=0.1, ctxlog_reps=until_t, baseline_reps=full_t,
-        note="the full replay reads a copy of the ledger whose snapshot cache is empty; checkpoints "
-             f"every {bench.sizes.checkpoint_every:,} events, `mid` at offset {mid_tree.offset:,}; "
-             "no verify on either side",
-        key="until",
-    ))
-    bench.rows.append(Row(
-        "`replay()` of the head, snapshot cache as written", median(head_t),
-        "full replay of the same run (every event folded)", median(full_t), "s", "lower",
-        ctxlog_reps=head_t, baseline_reps=full_t, note="starts from the newest snapshot before the head",
-        key="head",
-    ))
+    until_t, full_t, head_t = bench.reps(
+        [
+            lambda: _timed(lambda: ctxlog.replay(full, run=RUN, until="mid")),
+            lambda: _timed(lambda: ctxlog.replay(nosnap, run=RUN)),
+            lambda: _timed(lambda: ctxlog.replay(full, run=RUN)),
+        ]
+    )
+    bench.rows.append(
+        Row(
+            f'`replay(until="mid")`: checkpoint in the middle of a {events:,}-event run',
+            median(until_t),
+            "full replay of the same run (every event folded)",
+            median(full_t),
+            "s",
+            "lower",
+            target=0.1,
+            ctxlog_reps=until_t,
+            baseline_reps=full_t,
+            note="the full replay reads a copy of the ledger whose snapshot cache is empty; checkpoints "
+            f"every {bench.sizes.checkpoint_every:,} events, `mid` at offset {mid_tree.offset:,}; "
+            "no verify on either side",
+            key="until",
+        )
+    )
+    bench.rows.append(
+        Row(
+            "`replay()` of the head, snapshot cache as written",
+            median(head_t),
+            "full replay of the same run (every event folded)",
+            median(full_t),
+            "s",
+            "lower",
+            ctxlog_reps=head_t,
+            baseline_reps=full_t,
+            note="starts from the newest snapshot before the head",
+            key="head",
+        )
+    )
     bench.profiles["until"] = lambda: ctxlog.replay(full, run=RUN, until="mid")
     bench.profiles["full-replay"] = lambda: ctxlog.replay(nosnap, run=RUN)
 
@@ -211,28 +264,42 @@ def bytes_case(bench: Bench) -> None:
     raw_tables = raw.table_bytes(raw_path)
     log_bytes = tables.get("events", 0)
     snap = tables.get("snapshots", 0)
-    bench.rows.append(Row(
-        "bytes on disk per event (whole ledger file)", ctx_bytes / events,
-        "raw table (INTEGER PRIMARY KEY, payload TEXT, hash TEXT)", raw_bytes / events, "B/event", "lower",
-        target=1.2,
-        note=f"{events:,}-event mix after a WAL checkpoint; ledger {ctx_bytes / 1e6:.1f} MB of which snapshots "
-             f"{snap / 1e6:.1f} MB ({snap / ctx_bytes:.0%}), events table+indexes {log_bytes / 1e6:.1f} MB; "
-             f"raw {raw_bytes / 1e6:.1f} MB",
-        key="bytes",
-    ))
+    bench.rows.append(
+        Row(
+            "bytes on disk per event (whole ledger file)",
+            ctx_bytes / events,
+            "raw table (INTEGER PRIMARY KEY, payload TEXT, hash TEXT)",
+            raw_bytes / events,
+            "B/event",
+            "lower",
+            target=1.2,
+            note=f"{events:,}-event mix after a WAL checkpoint; ledger {ctx_bytes / 1e6:.1f} MB of which snapshots "
+            f"{snap / 1e6:.1f} MB ({snap / ctx_bytes:.0%}), events table+indexes {log_bytes / 1e6:.1f} MB; "
+            f"raw {raw_bytes / 1e6:.1f} MB",
+            key="bytes",
+        )
+    )
     objects = raw.object_bytes(full)
     indexes = ", ".join(
-        f"{name} {size / events:,.0f}" for name, size in sorted(objects.items())
-        if name not in ("events", "snapshots", "meta", "sqlite_schema") and not name.startswith("sqlite_autoindex_meta")
+        f"{name} {size / events:,.0f}"
+        for name, size in sorted(objects.items())
+        if name not in ("events", "snapshots", "meta", "sqlite_schema")
+        and not name.startswith("sqlite_autoindex_meta")
         and not name.startswith("sqlite_autoindex_snapshots")
     )
-    bench.rows.append(Row(
-        "bytes per event, the log only (events table + its indexes)", log_bytes / events,
-        "raw table pages", raw_tables.get("raw", raw_bytes) / events, "B/event", "lower",
-        note=f"from SQLite's dbstat, B/event: events rows {objects.get('events', 0) / events:,.0f}, {indexes}; "
-             "ctxlog also stores run, seq, ts, kind, context, cause",
-        key="bytes-log",
-    ))
+    bench.rows.append(
+        Row(
+            "bytes per event, the log only (events table + its indexes)",
+            log_bytes / events,
+            "raw table pages",
+            raw_tables.get("raw", raw_bytes) / events,
+            "B/event",
+            "lower",
+            note=f"from SQLite's dbstat, B/event: events rows {objects.get('events', 0) / events:,.0f}, {indexes}; "
+            "ctxlog also stores run, seq, ts, kind, context, cause",
+            key="bytes-log",
+        )
+    )
     bench.facts["ledger tables (bytes)"] = tables
 
 
@@ -241,23 +308,36 @@ def memory_case(bench: Bench) -> None:
     small, big = bench.ledger("steady-small-nosnap"), bench.ledger("steady-big-nosnap")
     s, b = memory.measure(small, RUN, verify=True), memory.measure(big, RUN, verify=True)
     same = (s["contexts"], s["keys"]) == (b["contexts"], b["keys"])
-    bench.rows.append(Row(
-        f"peak RSS replaying {bench.sizes.steady_big:,} events (verify=True)", b["maxrss_kib"],
-        f"the same for {bench.sizes.steady_small:,} events", s["maxrss_kib"], "KiB", "lower", target=1.2,
-        note=f"VmHWM of a fresh process each (ru_maxrss {b['ru_maxrss_kib'] / 1024:.1f} vs "
-             f"{s['ru_maxrss_kib'] / 1024:.1f} MiB carries the parent's peak across exec), snapshot cache "
-             f"emptied so every event is folded; final trees "
-             f"{'the same size' if same else 'DIFFER'}: {b['contexts']} vs {s['contexts']} contexts, {b['keys']} vs "
-             f"{s['keys']} keys, {b['tree_bytes']:,} vs {s['tree_bytes']:,} bytes as JSON; RSS after imports "
-             f"{b['maxrss_after_import_kib'] / 1024:.1f} vs {s['maxrss_after_import_kib'] / 1024:.1f} MiB; "
-             f"replay took {b['seconds']:.2f} vs {s['seconds']:.2f} s",
-        key="memory",
-    ))
-    bench.rows.append(Row(
-        "RSS growth during that replay (peak − after imports)", b["maxrss_kib"] - b["maxrss_after_import_kib"],
-        f"the same for {bench.sizes.steady_small:,} events",
-        max(1, s["maxrss_kib"] - s["maxrss_after_import_kib"]), "KiB", "lower", key="memory-growth",
-    ))
+    bench.rows.append(
+        Row(
+            f"peak RSS replaying {bench.sizes.steady_big:,} events (verify=True)",
+            b["maxrss_kib"],
+            f"the same for {bench.sizes.steady_small:,} events",
+            s["maxrss_kib"],
+            "KiB",
+            "lower",
+            target=1.2,
+            note=f"VmHWM of a fresh process each (ru_maxrss {b['ru_maxrss_kib'] / 1024:.1f} vs "
+            f"{s['ru_maxrss_kib'] / 1024:.1f} MiB carries the parent's peak across exec), snapshot cache "
+            f"emptied so every event is folded; final trees "
+            f"{'the same size' if same else 'DIFFER'}: {b['contexts']} vs {s['contexts']} contexts, {b['keys']} vs "
+            f"{s['keys']} keys, {b['tree_bytes']:,} vs {s['tree_bytes']:,} bytes as JSON; RSS after imports "
+            f"{b['maxrss_after_import_kib'] / 1024:.1f} vs {s['maxrss_after_import_kib'] / 1024:.1f} MiB; "
+            f"replay took {b['seconds']:.2f} vs {s['seconds']:.2f} s",
+            key="memory",
+        )
+    )
+    bench.rows.append(
+        Row(
+            "RSS growth during that replay (peak − after imports)",
+            b["maxrss_kib"] - b["maxrss_after_import_kib"],
+            f"the same for {bench.sizes.steady_small:,} events",
+            max(1, s["maxrss_kib"] - s["maxrss_after_import_kib"]),
+            "KiB",
+            "lower",
+            key="memory-growth",
+        )
+    )
     bench.facts["memory"] = {"small": s, "big": b}
 
 
@@ -283,7 +363,7 @@ def peers_case(bench: Bench) -> None:
     peer = peers.Peer(bench.path("es-replay.db"), "NORMAL")
     filler = wl.hot_sets(events - 1, bench.pool, seed=9)
     for start in range(0, len(filler), 10_000):
-        peer.append_batch(filler[start:start + 10_000])
+        peer.append_batch(filler[start : start + 10_000])
     counted: list[int] = []
     (replay_t,) = bench.reps([lambda: peers.timed(lambda: counted.append(peer.replay()))], max(s.reps, 5))
     assert counted[-1] == events, (counted[-1], events)
@@ -294,37 +374,78 @@ def peers_case(bench: Bench) -> None:
     batched = bench.facts.get("batched ops/s")
     replay = bench.facts.get("replay events/s")
     if batched:
-        bench.rows.append(Row(
-            "peers: ctxlog batched vs eventsourcing one-save append", batched,
-            "eventsourcing `app.save()` per set (its default synchronous=FULL)", full_each, "ops/s", "higher",
-            target=2.5, note=f"eventsourcing {s.es_each_full:,} saves per rep", key="peer-append",
-        ))
-        bench.rows.append(Row(
-            "peers: ctxlog batched vs eventsourcing one-save append at synchronous=NORMAL", batched,
-            "eventsourcing `app.save()` per set (NORMAL)", normal_each, "ops/s", "higher", key="peer-append-normal",
-        ))
-        bench.rows.append(Row(
-            f"peers: ctxlog batched vs eventsourcing {s.batch:,} sets in one `app.save()`", batched,
-            "eventsourcing one save of the batch", s.batch / median(batch_t), "ops/s", "higher",
-            key="peer-batch",
-        ))
+        bench.rows.append(
+            Row(
+                "peers: ctxlog batched vs eventsourcing one-save append",
+                batched,
+                "eventsourcing `app.save()` per set (its default synchronous=FULL)",
+                full_each,
+                "ops/s",
+                "higher",
+                target=2.5,
+                note=f"eventsourcing {s.es_each_full:,} saves per rep",
+                key="peer-append",
+            )
+        )
+        bench.rows.append(
+            Row(
+                "peers: ctxlog batched vs eventsourcing one-save append at synchronous=NORMAL",
+                batched,
+                "eventsourcing `app.save()` per set (NORMAL)",
+                normal_each,
+                "ops/s",
+                "higher",
+                key="peer-append-normal",
+            )
+        )
+        bench.rows.append(
+            Row(
+                f"peers: ctxlog batched vs eventsourcing {s.batch:,} sets in one `app.save()`",
+                batched,
+                "eventsourcing one save of the batch",
+                s.batch / median(batch_t),
+                "ops/s",
+                "higher",
+                key="peer-batch",
+            )
+        )
     if replay:
-        bench.rows.append(Row(
-            f"peers: ctxlog verified replay vs eventsourcing aggregate replay ({events:,} events)", replay,
-            "eventsourcing `app.repository.get(id)`", events / median(replay_t), "events/s", "higher",
-            target=5.0, baseline_reps=[events / t for t in replay_t], key="peer-replay",
-        ))
+        bench.rows.append(
+            Row(
+                f"peers: ctxlog verified replay vs eventsourcing aggregate replay ({events:,} events)",
+                replay,
+                "eventsourcing `app.repository.get(id)`",
+                events / median(replay_t),
+                "events/s",
+                "higher",
+                target=5.0,
+                baseline_reps=[events / t for t in replay_t],
+                key="peer-replay",
+            )
+        )
     durable = {r.key: r.ctxlog for r in bench.rows}
     for level, each in (("full", full_each), ("normal", normal_each)):
         if f"durable-{level}" in durable:
-            bench.rows.append(Row(
-                f"peers: ctxlog durable set() vs eventsourcing one-save append ({level.upper()})",
-                durable[f"durable-{level}"], f"eventsourcing `app.save()` per set ({level.upper()})", each,
-                "ops/s", "higher", key=f"peer-durable-{level}",
-            ))
+            bench.rows.append(
+                Row(
+                    f"peers: ctxlog durable set() vs eventsourcing one-save append ({level.upper()})",
+                    durable[f"durable-{level}"],
+                    f"eventsourcing `app.save()` per set ({level.upper()})",
+                    each,
+                    "ops/s",
+                    "higher",
+                    key=f"peer-durable-{level}",
+                )
+            )
 
 
 CASES: dict[str, Callable[[Bench], None]] = {
-    "durable": durable, "batched": batched, "replay": replay_case, "until": until_case,
-    "bytes": bytes_case, "memory": memory_case, "peers": peers_case, "postgres": postgres.postgres_case,
+    "durable": durable,
+    "batched": batched,
+    "replay": replay_case,
+    "until": until_case,
+    "bytes": bytes_case,
+    "memory": memory_case,
+    "peers": peers_case,
+    "postgres": postgres.postgres_case,
 }

@@ -62,12 +62,20 @@ def _main(argv: list[str]) -> None:
     tree = ctxlog.replay(path, run=run, until=until, verify=verify)
     seconds = time.perf_counter() - t0
     after = _peak_kib()
-    print(json.dumps({
-        "maxrss_kib": after, "maxrss_after_import_kib": before, "seconds": seconds, "offset": tree.offset,
-        "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "contexts": len(tree.contexts), "keys": sum(len(c.data) for c in tree.contexts.values()),
-        "tree_bytes": len(tree.to_bytes()),
-    }))
+    print(
+        json.dumps(
+            {
+                "maxrss_kib": after,
+                "maxrss_after_import_kib": before,
+                "seconds": seconds,
+                "offset": tree.offset,
+                "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "contexts": len(tree.contexts),
+                "keys": sum(len(c.data) for c in tree.contexts.values()),
+                "tree_bytes": len(tree.to_bytes()),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

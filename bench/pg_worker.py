@@ -34,8 +34,7 @@ import workload as wl
 
 GENESIS = "0" * 64
 RAW_TABLE = (
-    "CREATE TABLE raw (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payload text NOT NULL, "
-    "hash text NOT NULL)"
+    "CREATE TABLE raw (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payload text NOT NULL, hash text NOT NULL)"
 )
 RAW_INSERT = "INSERT INTO raw (payload, hash) VALUES (%s, %s)"
 BATCH = 50  # set() calls per mgr.transaction() of the ctxlog-batch50 side
@@ -61,7 +60,7 @@ def ctxlog_writer(
             return
         for start in range(0, n, batch):
             with mgr.transaction():
-                for key, value in pairs[start:min(start + batch, n)]:
+                for key, value in pairs[start : min(start + batch, n)]:
                     mgr.set(key, value)
 
     return rnd, mgr.close, setup

@@ -76,8 +76,7 @@ def unavailable() -> str | None:
 
 def skipped_row(reason: str) -> Row:
     nan = float("nan")
-    return Row(f"PostgreSQL: skipped ({reason})", nan, "no server", nan, "events/s", "higher",
-               key="postgres-skipped")
+    return Row(f"PostgreSQL: skipped ({reason})", nan, "no server", nan, "events/s", "higher", key="postgres-skipped")
 
 
 class Writers:
@@ -96,11 +95,23 @@ class Writers:
             for i in range(n):
                 err = os.path.join(logdir, f"pg-writer-{i}.stderr")
                 with open(err, "w", encoding="utf-8") as f:
-                    self.procs.append(subprocess.Popen(
-                        [sys.executable, WORKER, f"w{i}", str(count), payloads,
-                         *(f"{side}={url}" for side, url in urls.items())],
-                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=f, text=True, bufsize=1,
-                    ))
+                    self.procs.append(
+                        subprocess.Popen(
+                            [
+                                sys.executable,
+                                WORKER,
+                                f"w{i}",
+                                str(count),
+                                payloads,
+                                *(f"{side}={url}" for side, url in urls.items()),
+                            ],
+                            stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE,
+                            stderr=f,
+                            text=True,
+                            bufsize=1,
+                        )
+                    )
                 self.errs.append(err)
             said = [dict(word.split("=") for word in self._expect(i, "ready").split()[1:]) for i in range(n)]
             self.setup = {side: [int(s[side]) for s in said] for side in urls}
@@ -190,8 +201,9 @@ def append_case(bench: Bench, cluster: Any, mode: str) -> None:
     started = time.perf_counter()
     writers = Writers(urls, most, total, payload_file, bench.workdir)
     bench.closers.insert(0, writers.close)  # before the server stops
-    bench.log(f"  {most} writer processes ({len(urls)} connections each) ready in "
-              f"{time.perf_counter() - started:.1f} s")
+    bench.log(
+        f"  {most} writer processes ({len(urls)} connections each) ready in {time.perf_counter() - started:.1f} s"
+    )
     for n in WRITERS:
         count = total // n
         # At the most writers, the ways past the lock are timed in the same repetitions as raw.
@@ -202,29 +214,45 @@ def append_case(bench: Bench, cluster: Any, mode: str) -> None:
         events = n * count
         procs = f"{n} process{'es' if n > 1 else ''}"
         baseline = f"raw psycopg autocommit INSERT per row, {procs}"
-        common = (f"{events:,} events per rep in all ({count:,} per writer, each writer its own run), timed from "
-                  "one start barrier to the last writer's finish")
-        bench.rows.append(Row(
-            f"PostgreSQL append: {n} writer {'processes' if n > 1 else 'process'}, each `set()` its own transaction",
-            events / median(ctx_t), baseline, events / median(raw_t),
-            "events/s", "higher", ctxlog_reps=[events / t for t in ctx_t], baseline_reps=[events / t for t in raw_t],
-            note=common + "; raw rows: same payload text + SHA-256 hex hash chained per writer, bigint identity "
-                 "key, no lock beyond the INSERT",
-            key=f"pg-append-{n}",
-        ))
+        common = (
+            f"{events:,} events per rep in all ({count:,} per writer, each writer its own run), timed from "
+            "one start barrier to the last writer's finish"
+        )
+        bench.rows.append(
+            Row(
+                f"PostgreSQL append: {n} writer {'processes' if n > 1 else 'process'}, "
+                "each `set()` its own transaction",
+                events / median(ctx_t),
+                baseline,
+                events / median(raw_t),
+                "events/s",
+                "higher",
+                ctxlog_reps=[events / t for t in ctx_t],
+                baseline_reps=[events / t for t in raw_t],
+                note=common + "; raw rows: same payload text + SHA-256 hex hash chained per writer, bigint identity "
+                "key, no lock beyond the INSERT",
+                key=f"pg-append-{n}",
+            )
+        )
         if n == most:
             bench.rows[-1].note += "; " + check_ledger(bench, writers, "ctxlog")
         for variant, times in zip(sides[2:], variant_t, strict=True):
             case, how = VARIANTS[variant]
-            bench.rows.append(Row(
-                f"PostgreSQL append: {n} writer processes, {case}", events / median(times),
-                baseline, events / median(raw_t), "events/s", "higher",
-                ctxlog_reps=[events / t for t in times], baseline_reps=[events / t for t in raw_t],
-                note=f"{common}; {how}; baseline: the raw figure of the row with {n} processes each `set()` its "
-                     f"own transaction (same repetitions, sides alternating); "
-                     + check_ledger(bench, writers, variant),
-                key=f"pg-append-{n}-{variant.removeprefix('ctxlog-')}",
-            ))
+            bench.rows.append(
+                Row(
+                    f"PostgreSQL append: {n} writer processes, {case}",
+                    events / median(times),
+                    baseline,
+                    events / median(raw_t),
+                    "events/s",
+                    "higher",
+                    ctxlog_reps=[events / t for t in times],
+                    baseline_reps=[events / t for t in raw_t],
+                    note=f"{common}; {how}; baseline: the raw figure of the row with {n} processes each `set()` its "
+                    f"own transaction (same repetitions, sides alternating); " + check_ledger(bench, writers, variant),
+                    key=f"pg-append-{n}-{variant.removeprefix('ctxlog-')}",
+                )
+            )
     bench.profiles["pg-append"] = lambda: _profile_appends(cluster.new_schema(), pairs)
 
 
@@ -235,16 +263,17 @@ def check_ledger(bench: Bench, writers: Writers, side: str) -> str:
     held = {info.run: info.events for info in ctxlog.audit.runs(url)}
     expected = {f"w{i}": setup[i] + written[i] for i in range(len(setup))}
     got = {run: held.get(run, 0) for run in expected}
-    fact = (f"verify ok={result.ok}, {result.events:,} events; per run held {got}, "
-            f"expected {expected}")
+    fact = f"verify ok={result.ok}, {result.events:,} events; per run held {got}, expected {expected}"
     bench.facts[f"postgres append ledger ({side})"] = fact
     bench.log(f"  append ledger ({side}): {fact}")
     if not result.ok:
         raise AssertionError(f"the {side} writers' PostgreSQL ledger does not verify: {result.summary()}")
     if got != expected or result.events != sum(held.values()):
         raise AssertionError(f"the {side} writers' PostgreSQL ledger lost or gained events: {fact}")
-    return (f"after all rounds the writers' ledger verifies ({result.events:,} events) and each of the "
-            f"{len(expected)} runs holds exactly the events its writer wrote")
+    return (
+        f"after all rounds the writers' ledger verifies ({result.events:,} events) and each of the "
+        f"{len(expected)} runs holds exactly the events its writer wrote"
+    )
 
 
 def _profile_appends(url: str, pairs: list[tuple[str, Any]]) -> None:
@@ -289,8 +318,9 @@ def replay_case(bench: Bench, cluster: Any, mode: str) -> None:
         conn.execute("ANALYZE")
     events = wl.count_events(ops)
     raw_url = build_raw_replay(cluster, url)
-    bench.log(f"  generated the PostgreSQL mix ledger and raw table: {events:,} events in "
-              f"{time.perf_counter() - t0:.1f} s")
+    bench.log(
+        f"  generated the PostgreSQL mix ledger and raw table: {events:,} events in {time.perf_counter() - t0:.1f} s"
+    )
     reference = ctxlog.replay(url, run=wl.RUN)
     tree = None
 
@@ -308,15 +338,22 @@ def replay_case(bench: Bench, cluster: Any, mode: str) -> None:
     ctx_t, raw_t = bench.reps([ctx, baseline], max(bench.sizes.reps, 5) if mode == "full" else None)
     assert tree == reference and tree is not None and tree.offset == events, "verified replay differs"
     sqlite = bench.facts.get("replay events/s")
-    bench.rows.append(Row(
-        f"PostgreSQL replay: fold a {events:,}-event run into a tree, chain verified", events / median(ctx_t),
-        "raw psycopg server-side cursor read + msgspec decode + SHA-256 verify", events / median(raw_t),
-        "events/s", "higher", ctxlog_reps=[events / t for t in ctx_t], baseline_reps=[events / t for t in raw_t],
-        note=f"`replay(url, run=..., verify=True)` of the mix run with its snapshot cache emptied, so every "
-             f"event is folded and verified; raw reads {PAGE:,} rows per FETCH; connecting counted on both sides"
-             + (f"; the same fold on SQLite in this run: {sqlite:,.0f} events/s" if sqlite else ""),
-        key="pg-replay",
-    ))
+    bench.rows.append(
+        Row(
+            f"PostgreSQL replay: fold a {events:,}-event run into a tree, chain verified",
+            events / median(ctx_t),
+            "raw psycopg server-side cursor read + msgspec decode + SHA-256 verify",
+            events / median(raw_t),
+            "events/s",
+            "higher",
+            ctxlog_reps=[events / t for t in ctx_t],
+            baseline_reps=[events / t for t in raw_t],
+            note=f"`replay(url, run=..., verify=True)` of the mix run with its snapshot cache emptied, so every "
+            f"event is folded and verified; raw reads {PAGE:,} rows per FETCH; connecting counted on both sides"
+            + (f"; the same fold on SQLite in this run: {sqlite:,.0f} events/s" if sqlite else ""),
+            key="pg-replay",
+        )
+    )
     bench.facts["postgres replay events"] = events
     bench.profiles["pg-replay"] = lambda: ctxlog.replay(url, run=wl.RUN, verify=True)
 

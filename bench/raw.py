@@ -107,7 +107,7 @@ def build_raw_table(path: str, payloads: list[str], batch: int = 10_000) -> None
     """A raw table holding ``payloads`` with their chain (synchronous=NORMAL, batches of ``batch``)."""
     log = RawLog(path, "NORMAL")
     for start in range(0, len(payloads), batch):
-        log.append_batch(payloads[start:start + batch])
+        log.append_batch(payloads[start : start + batch])
     log.close()
     checkpoint_wal(path)
 

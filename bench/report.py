@@ -173,7 +173,7 @@ def machine_info(workdir: str) -> dict[str, str]:
         "python": sys.version.split()[0] + f" ({platform.python_implementation()})",
         "sqlite": sqlite3.sqlite_version,
         "ctxlog": f"{ctxlog.__version__} ({os.path.dirname(ctxlog.__file__)}, git "
-                  f"{_ctxlog_revision(os.path.dirname(ctxlog.__file__))})",
+        f"{_ctxlog_revision(os.path.dirname(ctxlog.__file__))})",
         "msgspec": msgspec.__version__,
         "eventsourcing": peers.version(),
         "workdir": workdir,

@@ -36,8 +36,7 @@ RUN = "bench"
 CHECKPOINT_EVERY = 5_000
 EVENTS_PER_OP = {"init": 1, "enter": 1, "set": 1, "parallel": 1, "switch": 1, "checkpoint": 1}
 _WORDS = [
-    "".join(random.Random(i).choices(string.ascii_lowercase, k=random.Random(-i).randint(3, 9)))
-    for i in range(400)
+    "".join(random.Random(i).choices(string.ascii_lowercase, k=random.Random(-i).randint(3, 9))) for i in range(400)
 ]
 
 
@@ -48,8 +47,11 @@ def value_pool(size: int = 512, seed: int = 7) -> list[dict[str, Any]]:
     for i in range(size):
         target = rng.randint(150, 250)
         value: dict[str, Any] = {
-            "id": i, "ok": rng.random() < 0.9, "score": round(rng.random(), 4),
-            "tags": rng.sample(["io", "llm", "tool", "retry", "cache", "plan"], 2), "text": "",
+            "id": i,
+            "ok": rng.random() < 0.9,
+            "score": round(rng.random(), 4),
+            "tags": rng.sample(["io", "llm", "tool", "retry", "cache", "plan"], 2),
+            "text": "",
         }
         base = len(msgspec.json.encode(value))
         words: list[str] = []
@@ -126,8 +128,13 @@ def mix_ops(
 
 
 def steady_ops(
-    n_events: int, prefix_events: int, pool: Sequence[dict[str, Any]], *, seed: int = 1,
-    checkpoint_every: int = CHECKPOINT_EVERY, workers: int = 4,
+    n_events: int,
+    prefix_events: int,
+    pool: Sequence[dict[str, Any]],
+    *,
+    seed: int = 1,
+    checkpoint_every: int = CHECKPOINT_EVERY,
+    workers: int = 4,
 ) -> list[Op]:
     """The mix for ``prefix_events``, then a hot loop over fixed contexts and keys: exactly ``n_events``.
 
@@ -193,15 +200,14 @@ def apply_ops(mgr: Any, ops: Iterable[Op]) -> None:
             raise ValueError(f"unknown op {op!r}")
 
 
-def generate(path: str, ops: Sequence[Op], *, run: str = RUN, batch: int = 10_000,
-             synchronous: str = "NORMAL") -> None:
+def generate(path: str, ops: Sequence[Op], *, run: str = RUN, batch: int = 10_000, synchronous: str = "NORMAL") -> None:
     """Write ``ops`` to a ctxlog ledger at ``path``, ``batch`` ops per ``mgr.transaction()``."""
     from ctxlog import ContextManager
 
     with ContextManager(path, run=run, synchronous=synchronous) as mgr:
         for start in range(0, len(ops), batch):
             with mgr.transaction():
-                apply_ops(mgr, ops[start:start + batch])
+                apply_ops(mgr, ops[start : start + batch])
 
 
 def hot_sets(n: int, pool: Sequence[dict[str, Any]], *, seed: int = 3) -> list[tuple[str, Any]]:

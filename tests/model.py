@@ -170,9 +170,14 @@ class Event:
 def _norm_ctx(c: Any, offsets: bool) -> dict[str, Any]:
     iso = c.isolation
     out = {
-        "id": c.id, "parent_id": c.parent_id, "name": c.name,
-        "isolation": getattr(iso, "value", iso), "data": typed(dict(c.data)),
-        "children": list(c.children), "status": c.status, "is_parallel": c.is_parallel,
+        "id": c.id,
+        "parent_id": c.parent_id,
+        "name": c.name,
+        "isolation": getattr(iso, "value", iso),
+        "data": typed(dict(c.data)),
+        "children": list(c.children),
+        "status": c.status,
+        "is_parallel": c.is_parallel,
     }
     if offsets:
         out["created_offset"] = c.created_offset
@@ -196,9 +201,15 @@ def state_from_tree(tree: Any) -> State:
     """A model state holding the same contexts as a ctxlog tree (for deserializing its bytes)."""
     contexts = {
         cid: Ctx(
-            id=c.id, parent_id=c.parent_id, name=c.name, isolation=getattr(c.isolation, "value", c.isolation),
-            data=msgspec.json.decode(msgspec.json.encode(c.data)), children=list(c.children),
-            status=c.status, created_offset=c.created_offset, is_parallel=c.is_parallel,
+            id=c.id,
+            parent_id=c.parent_id,
+            name=c.name,
+            isolation=getattr(c.isolation, "value", c.isolation),
+            data=msgspec.json.decode(msgspec.json.encode(c.data)),
+            children=list(c.children),
+            status=c.status,
+            created_offset=c.created_offset,
+            is_parallel=c.is_parallel,
         )
         for cid, c in tree.contexts.items()
     }
@@ -332,8 +343,13 @@ class Model:
     # -- appending ------------------------------------------------------------------------------
 
     def _emit(
-        self, kind: str, context: str | None, cause: int | None = None, check_cause: bool = False,
-        *, cascade: dict[str, str] | None = None,
+        self,
+        kind: str,
+        context: str | None,
+        cause: int | None = None,
+        check_cause: bool = False,
+        *,
+        cascade: dict[str, str] | None = None,
     ) -> int:
         self.ledger.head += 1
         self.seq += 1
@@ -504,7 +520,7 @@ class Model:
 
     def checkpoint(self, name: Any) -> int:
         _check_name(name, "name")
-        if name.startswith(AUTO_PREFIX) and name[len(AUTO_PREFIX):].isdigit():
+        if name.startswith(AUTO_PREFIX) and name[len(AUTO_PREFIX) :].isdigit():
             raise CtxlogError("names auto-<offset> belong to automatic checkpoints")
         if name in self.checkpoints:
             raise DuplicateCheckpointError(name)
@@ -549,8 +565,7 @@ class Model:
 # -- strategies shared by the stateful and the property tests ------------------------------------
 
 scalars = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=6)
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=6)
 )
 json_values = st.recursive(
     scalars,

@@ -13,9 +13,16 @@ from ctxlog import ContextManager, CtxlogError, replay
 from ctxlog.audit import verify
 
 ANYTHING = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12), st.binary(max_size=12),
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=4), st.integers(), max_size=3),
-    st.tuples(st.integers()), st.sampled_from(["root", "step", "cp", "inherit", "merge", "1", "-1", ""]),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=12),
+    st.binary(max_size=12),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=3),
+    st.tuples(st.integers()),
+    st.sampled_from(["root", "step", "cp", "inherit", "merge", "1", "-1", ""]),
 )
 
 OPERATIONS: dict[str, Callable[[ContextManager, Any, Any], object]] = {

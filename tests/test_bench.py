@@ -42,9 +42,20 @@ def test_quick_benchmark_runs_and_prints_the_table(tmp_path: Path) -> None:
     out_json = tmp_path / "bench.json"
     workdir = tmp_path / "work"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench.py"), "--quick", "--json", str(out_json),
-         "--workdir", str(workdir)],
-        capture_output=True, text=True, timeout=240, cwd=ROOT, check=False,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "bench.py"),
+            "--quick",
+            "--json",
+            str(out_json),
+            "--workdir",
+            str(workdir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from ctxlog import (
-    ContextManager, ContextStateError, IsolationLevel, MergePolicy, NotInitializedError, replay,
+    ContextManager,
+    ContextStateError,
+    IsolationLevel,
+    MergePolicy,
+    NotInitializedError,
+    replay,
 )
 
 
@@ -284,7 +289,7 @@ def test_step_failure_is_recorded_and_propagates(mgr: ContextManager) -> None:
     with pytest.raises(ZeroDivisionError):
         with mgr.step("s", merge=MergePolicy.OVERWRITE):
             mgr.set("n", 1)
-            1 / 0
+            raise ZeroDivisionError("division by zero")
     ctx = mgr.tree.contexts["s"]
     assert (ctx.status, mgr.current_id, mgr.get("n")) == ("failed", "root", None)
 

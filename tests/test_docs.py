@@ -47,7 +47,7 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
             if closing and closing[1][0] == fence[0] and len(closing[1]) >= len(fence):
                 break
             line = lines[j]
-            body.append(line[min(indent, len(line) - len(line.lstrip(" "))):])
+            body.append(line[min(indent, len(line) - len(line.lstrip(" "))) :])
             j += 1
         if language in ("python", "py", "python3"):
             blocks.append((i + 1, "\n".join(body) + "\n"))
@@ -56,11 +56,32 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
 
 
 def test_extraction_finds_only_python_blocks() -> None:
-    text = "\n".join([
-        "Intro", "```python", "x = 1", "```", "```console", "$ ctxlog verify ctx.db", "```",
-        "````python", "```", "nested fence text", "```", "y = 2", "````", "```", "bare", "```",
-        "  ```py", "  z = 3", "  ```", "~~~python", "w = 4", "~~~",
-    ])
+    text = "\n".join(
+        [
+            "Intro",
+            "```python",
+            "x = 1",
+            "```",
+            "```console",
+            "$ ctxlog verify ctx.db",
+            "```",
+            "````python",
+            "```",
+            "nested fence text",
+            "```",
+            "y = 2",
+            "````",
+            "```",
+            "bare",
+            "```",
+            "  ```py",
+            "  z = 3",
+            "  ```",
+            "~~~python",
+            "w = 4",
+            "~~~",
+        ]
+    )
     blocks = python_blocks(text)
     assert [line for line, _ in blocks] == [2, 8, 17, 20]
     assert blocks[0][1] == "x = 1\n"

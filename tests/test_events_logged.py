@@ -35,8 +35,18 @@ def test_each_operation_appends_its_event(mgr: ContextManager, ledger_path: str)
     mgr.restore("cp")
     mgr.deserialize(mgr.serialize())
     assert kinds(ledger_path) == [
-        "initialized", "set", "deleted", "entered", "exited", "entered", "switched", "switched",
-        "merged", "checkpoint", "restored", "loaded",
+        "initialized",
+        "set",
+        "deleted",
+        "entered",
+        "exited",
+        "entered",
+        "switched",
+        "switched",
+        "merged",
+        "checkpoint",
+        "restored",
+        "loaded",
     ]
 
 

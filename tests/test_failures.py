@@ -23,8 +23,8 @@ def test_step_failure_with_an_unencodable_message_keeps_the_callers_exception(mg
 
 
 def replay_failed_message(mgr: ContextManager) -> str:
-    from ctxlog.ledger.codec import decode_event
     from ctxlog.ledger import Ledger
+    from ctxlog.ledger.codec import decode_event
 
     with Ledger.open(mgr._session.ledger._store.location, readonly=True) as ledger:
         rows = [r for r in ledger.records(mgr.run) if r.kind == "failed"]

@@ -20,12 +20,16 @@ from ctxlog.audit import verify
 from ctxlog.projections.tree import ContextTree
 
 KEYS = st.sampled_from(["a", "b", "c"])
-VALUES = st.integers(-5, 5) | st.lists(st.integers(0, 3), max_size=2) | st.dictionaries(KEYS, st.integers(0, 3), max_size=2)
+VALUES = (
+    st.integers(-5, 5) | st.lists(st.integers(0, 3), max_size=2) | st.dictionaries(KEYS, st.integers(0, 3), max_size=2)
+)
 POLICIES = st.sampled_from([MergePolicy.KEEP_EXISTING, MergePolicy.OVERWRITE, MergePolicy.MERGE])
 
 
 def actions(depth: int) -> st.SearchStrategy[list[tuple]]:
-    simple = st.tuples(st.just("set"), KEYS, VALUES) | st.just(("fail",)) | st.tuples(st.just("sleep"), st.integers(0, 2))
+    simple = (
+        st.tuples(st.just("set"), KEYS, VALUES) | st.just(("fail",)) | st.tuples(st.just("sleep"), st.integers(0, 2))
+    )
     if depth == 0:
         return st.lists(simple, max_size=4)
     nested = actions(depth - 1)
@@ -76,7 +80,9 @@ def execute(path: str, plan: list[list[tuple]], workers: int | None) -> tuple[Co
     with ContextManager(path, run="p", synchronous="NORMAL") as mgr:
         mgr.set("a", 0)
         try:
-            outcome: Any = mgr.parallel([_bind(todo, workers) for todo in plan], merge=MergePolicy.MERGE, max_workers=workers)
+            outcome: Any = mgr.parallel(
+                [_bind(todo, workers) for todo in plan], merge=MergePolicy.MERGE, max_workers=workers
+            )
         except ExceptionGroup as group:
             outcome = sorted(str(e) for e in group.exceptions)
         return mgr.tree, outcome
@@ -213,6 +219,7 @@ def test_parallel_inside_a_transaction_is_refused(mgr: ContextManager) -> None:
 
 def test_stress_many_threads_on_one_manager(ledger_path: str) -> None:
     with ContextManager(ledger_path, run="stress", synchronous="NORMAL") as mgr:
+
         def worker(h: Branch) -> int:
             rng = random.Random(h.id)
             for i in range(60):

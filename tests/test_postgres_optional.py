@@ -29,7 +29,12 @@ def _pytest_without_a_server(ci: bool) -> subprocess.CompletedProcess[str]:
         env["CI"] = "true"
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", ONE_PG_TEST],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

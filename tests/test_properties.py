@@ -143,9 +143,7 @@ def same_tree(a: ContextTree, b: ContextTree, *, offsets: bool = True) -> None:
 
 
 @given(ops=op_lists)
-def test_live_state_equals_replayed_state(
-    ops: list[tuple], fresh_ledgers: Ledgers
-) -> None:
+def test_live_state_equals_replayed_state(ops: list[tuple], fresh_ledgers: Ledgers) -> None:
     with fresh_ledgers() as path, ContextManager(path, run=RUN) as mgr:
         mgr.initialize()
         seen = run_ops(mgr, ops)
@@ -307,8 +305,10 @@ def test_a_bad_value_anywhere_is_refused_naming_its_key(case: tuple[Any, list]) 
 surrogates = st.text(st.characters(categories=["Cs"]), min_size=1, max_size=2)
 
 
-@given(bad=st.builds(lambda pre, s, post: pre + s + post, st.text(max_size=2), surrogates, st.text(max_size=2)),
-       where=st.sampled_from(["key", "value", "map key", "step name", "parallel name", "checkpoint name"]))
+@given(
+    bad=st.builds(lambda pre, s, post: pre + s + post, st.text(max_size=2), surrogates, st.text(max_size=2)),
+    where=st.sampled_from(["key", "value", "map key", "step name", "parallel name", "checkpoint name"]),
+)
 def test_text_that_utf8_cannot_carry_is_refused(bad: str, where: str) -> None:
     """A lone surrogate cannot be written as UTF-8 JSON: a CtxlogError, and nothing appended."""
     calls = {
@@ -332,8 +332,13 @@ def test_text_that_utf8_cannot_carry_is_refused(bad: str, where: str) -> None:
 COLUMNS = ["payload", "payload bytes", "kind", "context", "ts", "cause", "seq", "run", "hash", "row deleted"]
 
 
-@given(ops=op_lists, other=st.lists(st.tuples(keys, json_values), max_size=4), keyed=st.booleans(),
-       column=st.sampled_from(COLUMNS), data=st.data())
+@given(
+    ops=op_lists,
+    other=st.lists(st.tuples(keys, json_values), max_size=4),
+    keyed=st.booleans(),
+    column=st.sampled_from(COLUMNS),
+    data=st.data(),
+)
 def test_chain_verifies_and_detects_any_tampering(
     ops: list[tuple], other: list[tuple], keyed: bool, column: str, data: st.DataObject, fresh_ledgers: Ledgers
 ) -> None:
@@ -354,12 +359,17 @@ def test_chain_verifies_and_detects_any_tampering(
             # a deleted row must not be the last: a truncated tail needs the exported head to show
             rows = head - 1 if column == "row deleted" else head
             offset = 1 + data.draw(st.integers(0, 10**6), label="row") % rows
-            row = dict(zip(
-                ["offset", "run", "seq", "ts", "kind", "context", "cause", "payload", "hash"],
-                db.execute('SELECT "offset", run, seq, ts, kind, context, cause, payload, hash FROM events '
-                           'WHERE "offset" = ?', (offset,)).fetchone(),
-                strict=True,
-            ))
+            row = dict(
+                zip(
+                    ["offset", "run", "seq", "ts", "kind", "context", "cause", "payload", "hash"],
+                    db.execute(
+                        'SELECT "offset", run, seq, ts, kind, context, cause, payload, hash FROM events '
+                        'WHERE "offset" = ?',
+                        (offset,),
+                    ).fetchone(),
+                    strict=True,
+                )
+            )
             if column == "row deleted":
                 db.execute('DELETE FROM events WHERE "offset" = ?', (offset,))
             else:
@@ -379,7 +389,7 @@ def tampered(column: str, row: dict[str, Any], db: Any, data: st.DataObject) -> 
         chars = st.characters(codec="utf-8", exclude_characters="\x00" if getattr(db, "pg", False) else None)
         char = data.draw(chars if alphabet is None else st.sampled_from(alphabet), label="char")
         if i < len(text) and column != "kind" and data.draw(st.booleans(), label="replace"):
-            new = text[:i] + char + text[i + 1:]
+            new = text[:i] + char + text[i + 1 :]
         else:
             new = text[:i] + char + text[i:]
         if column == "run":
@@ -395,7 +405,7 @@ def tampered(column: str, row: dict[str, Any], db: Any, data: st.DataObject) -> 
         raw[i] ^= data.draw(st.integers(1, 255), label="xor")
         return "payload", bytes(raw)
     if column == "ts":
-        return "ts", row["ts"] + data.draw(st.integers(-10**12, 10**12).filter(bool), label="delta")
+        return "ts", row["ts"] + data.draw(st.integers(-(10**12), 10**12).filter(bool), label="delta")
     if column == "cause":
         choices = [None] if row["cause"] is not None else []
         options = st.sampled_from(choices) | st.integers(0, 10**6) if choices else st.integers(0, 10**6)
@@ -414,7 +424,8 @@ def checkpoint_rows(path: str, run: str = RUN) -> list[tuple[int, str]]:
     with contextlib.closing(sqlite3.connect(path)) as db:
         rows = db.execute(
             "SELECT \"offset\", json_extract(payload, '$.name') FROM events "
-            "WHERE run = ? AND kind = 'checkpoint' ORDER BY \"offset\"", (run,)
+            "WHERE run = ? AND kind = 'checkpoint' ORDER BY \"offset\"",
+            (run,),
         ).fetchall()
     return [(o, n) for o, n in rows]
 
@@ -510,9 +521,7 @@ def test_reopening_a_run_resumes_exactly(
 
 
 @given(ops=op_lists, value=json_values)
-def test_a_stale_writer_is_refused_not_forked(
-    ops: list[tuple], value: Any, fresh_ledgers: Ledgers
-) -> None:
+def test_a_stale_writer_is_refused_not_forked(ops: list[tuple], value: Any, fresh_ledgers: Ledgers) -> None:
     with fresh_ledgers() as path:
         with ContextManager(path, run=RUN) as a:
             a.set("x", 1)

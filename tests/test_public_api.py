@@ -5,12 +5,39 @@ from __future__ import annotations
 import ctxlog
 
 CONTRACT = {
-    "ContextManager", "ContextTree", "ExecutionContext", "IsolationLevel", "MergePolicy", "CtxlogError", "replay",
+    "ContextManager",
+    "ContextTree",
+    "ExecutionContext",
+    "IsolationLevel",
+    "MergePolicy",
+    "CtxlogError",
+    "replay",
 }
 MANAGER_CONTRACT = {
-    "initialize", "set", "get", "delete", "enter_step", "exit_step", "create_parallel_context", "switch_to",
-    "merge_child_to_parent", "begin_isolated", "end_isolated", "checkpoint", "restore", "serialize", "deserialize",
-    "depth", "current_id", "tree", "step", "transaction", "parallel", "close", "__enter__", "__exit__",
+    "initialize",
+    "set",
+    "get",
+    "delete",
+    "enter_step",
+    "exit_step",
+    "create_parallel_context",
+    "switch_to",
+    "merge_child_to_parent",
+    "begin_isolated",
+    "end_isolated",
+    "checkpoint",
+    "restore",
+    "serialize",
+    "deserialize",
+    "depth",
+    "current_id",
+    "tree",
+    "step",
+    "transaction",
+    "parallel",
+    "close",
+    "__enter__",
+    "__exit__",
 }
 
 

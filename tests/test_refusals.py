@@ -143,7 +143,8 @@ def test_a_nul_in_a_run_name_or_context_id_is_refused_on_every_backend(
                 mgr.initialize()
             head = mgr.offset
             calls = {
-                "initialize": lambda: mgr.initialize(bad), "enter_step": lambda: mgr.enter_step(bad),
+                "initialize": lambda: mgr.initialize(bad),
+                "enter_step": lambda: mgr.enter_step(bad),
                 "create_parallel_context": lambda: mgr.create_parallel_context(bad),
                 "parallel": lambda: mgr.parallel({bad: lambda branch: None}),
             }
@@ -154,7 +155,7 @@ def test_a_nul_in_a_run_name_or_context_id_is_refused_on_every_backend(
 
 
 def test_a_run_name_over_1024_utf8_bytes_is_refused_on_every_backend(
-    fresh_ledgers: Callable[[], AbstractContextManager[str]]
+    fresh_ledgers: Callable[[], AbstractContextManager[str]],
 ) -> None:
     with fresh_ledgers() as path:
         with pytest.raises(InvalidArgumentError, match="1024 bytes"):

@@ -7,7 +7,11 @@ import sqlite3
 import pytest
 
 from ctxlog import (
-    ContextManager, NotALedgerError, UnknownCheckpointError, UnknownRunError, replay,
+    ContextManager,
+    NotALedgerError,
+    UnknownCheckpointError,
+    UnknownRunError,
+    replay,
 )
 
 
@@ -204,7 +208,7 @@ def test_damaged_checkpoint_payload_is_an_integrity_error(two_checkpoints: str) 
 
     with sqlite3.connect(two_checkpoints) as conn:
         conn.execute("DROP TRIGGER events_no_update")
-        conn.execute("UPDATE events SET payload = '{\"kind\":\"checkpoint\",\"na' WHERE kind = 'checkpoint'")
+        conn.execute('UPDATE events SET payload = \'{"kind":"checkpoint","na\' WHERE kind = \'checkpoint\'')
     with pytest.raises(IntegrityError, match="offset 3"):
         checkpoints(two_checkpoints)
     with pytest.raises(IntegrityError):

@@ -75,8 +75,11 @@ def _refuse_deserialize(m: Model, r: Any) -> None:
 REFUSALS: list[tuple[str, Callable[[ContextManager], Any], Callable[[Model, Any], Any]]] = [
     ("set nan", lambda g: g.set("a", float("nan")), lambda m, r: m.set("a", float("nan"))),
     ("set inf", lambda g: g.set("a", float("inf")), lambda m, r: m.set("a", float("inf"))),
-    ("set nested -inf", lambda g: g.set("a", {"x": [1, float("-inf")]}),
-     lambda m, r: m.set("a", {"x": [1, float("-inf")]})),
+    (
+        "set nested -inf",
+        lambda g: g.set("a", {"x": [1, float("-inf")]}),
+        lambda m, r: m.set("a", {"x": [1, float("-inf")]}),
+    ),
     ("set set", lambda g: g.set("a", {1, 2}), lambda m, r: m.set("a", {1, 2})),
     ("set tuple", lambda g: g.set("a", (1, 2)), lambda m, r: m.set("a", (1, 2))),
     ("set nested tuple", lambda g: g.set("a", [{"x": (1,)}]), lambda m, r: m.set("a", [{"x": (1,)}])),
@@ -94,16 +97,22 @@ REFUSALS: list[tuple[str, Callable[[ContextManager], Any], Callable[[Model, Any]
     ("delete missing", lambda g: g.delete("no-such-key"), lambda m, r: m.delete("no-such-key")),
     ("enter empty name", lambda g: g.enter_step(""), lambda m, r: m.enter_step("", IsolationLevel.INHERIT, r)),
     ("enter int name", lambda g: g.enter_step(5), lambda m, r: m.enter_step(5, IsolationLevel.INHERIT, r)),  # type: ignore[arg-type]
-    ("enter surrogate name", lambda g: g.enter_step("\ud800"),
-     lambda m, r: m.enter_step("\ud800", IsolationLevel.INHERIT, r)),
+    (
+        "enter surrogate name",
+        lambda g: g.enter_step("\ud800"),
+        lambda m, r: m.enter_step("\ud800", IsolationLevel.INHERIT, r),
+    ),
     ("enter bad isolation", lambda g: g.enter_step("s", "leaky"), lambda m, r: m.enter_step("s", "leaky", r)),
     ("parallel empty name", lambda g: g.create_parallel_context(""), lambda m, r: m.create_parallel_context("", r)),
     ("exit bad policy", lambda g: g.exit_step("sideways"), lambda m, r: m.exit_step("sideways")),
     ("switch unknown", lambda g: g.switch_to("nowhere"), lambda m, r: m.switch_to("nowhere")),
     ("switch int", lambda g: g.switch_to(3), lambda m, r: m.switch_to(3)),  # type: ignore[arg-type]
     ("merge unknown", lambda g: g.merge_child_to_parent("nowhere"), lambda m, r: m.merge_child_to_parent("nowhere")),
-    ("merge bad policy", lambda g: g.merge_child_to_parent("root", "sideways"),
-     lambda m, r: m.merge_child_to_parent("root", "sideways")),
+    (
+        "merge bad policy",
+        lambda g: g.merge_child_to_parent("root", "sideways"),
+        lambda m, r: m.merge_child_to_parent("root", "sideways"),
+    ),
     ("end unknown", lambda g: g.end_isolated("nowhere"), lambda m, r: m.end_isolated("nowhere")),
     ("checkpoint empty", lambda g: g.checkpoint(""), lambda m, r: m.checkpoint("")),
     ("checkpoint reserved", lambda g: g.checkpoint("auto-3"), lambda m, r: m.checkpoint("auto-3")),
@@ -204,8 +213,11 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -- setup --------------------------------------------------------------------------------
 
-    @initialize(explicit=st.booleans(), name=st.sampled_from(["root", "main", "r00t"]),
-                interval=st.sampled_from([None, None, None, 2, 3, 5]))
+    @initialize(
+        explicit=st.booleans(),
+        name=st.sampled_from(["root", "main", "r00t"]),
+        interval=st.sampled_from([None, None, None, 2, 3, 5]),
+    )
     def start(self, explicit: bool, name: str, interval: int | None) -> None:
         if interval is not None:
             self.mgr.close()
@@ -234,8 +246,13 @@ class LedgerMachine(RuleBasedStateMachine):
         """Few keys and small values: parents and children hold the same keys, merges collide."""
         self.do_set(key, value)
 
-    @rule(key=st.sampled_from(["a", "b"]), mine=merge_values, theirs=merge_values,
-          isolation=isolations, merge=optional_policies)
+    @rule(
+        key=st.sampled_from(["a", "b"]),
+        mine=merge_values,
+        theirs=merge_values,
+        isolation=isolations,
+        merge=optional_policies,
+    )
     def step_with_merge(
         self, key: str, mine: Any, theirs: Any, isolation: IsolationLevel, merge: MergePolicy | None
     ) -> None:
@@ -306,8 +323,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), policy=policies)
     def merge_child(self, data: st.DataObject, policy: MergePolicy) -> None:
         child = self.context_ids(data, "child")
-        self.both(lambda: self.mgr.merge_child_to_parent(child, policy),
-                  lambda m, r: m.merge_child_to_parent(child, policy))
+        self.both(
+            lambda: self.mgr.merge_child_to_parent(child, policy), lambda m, r: m.merge_child_to_parent(child, policy)
+        )
 
     @rule(name=step_names)
     def begin_isolated(self, name: str) -> None:
@@ -329,8 +347,11 @@ class LedgerMachine(RuleBasedStateMachine):
             with self.mgr.step(name) as cid:
                 self.mgr.set(key, value)
                 raise Boom
-        for op in (lambda m: m.enter_step(name, IsolationLevel.INHERIT, cid), lambda m: m.set(key, value),
-                   lambda m: m.fail_step(cid)):
+        for op in (
+            lambda m: m.enter_step(name, IsolationLevel.INHERIT, cid),
+            lambda m: m.set(key, value),
+            lambda m: m.fail_step(cid),
+        ):
             trial = self.model.clone()
             op(trial)  # the model must accept each: the current context is always active
             self.commit(trial)
@@ -374,9 +395,7 @@ class LedgerMachine(RuleBasedStateMachine):
         m = self.model
         if not m.own_offsets:
             return
-        choices: list[st.SearchStrategy[Any]] = [
-            st.sampled_from(self.known_offsets())
-        ]
+        choices: list[st.SearchStrategy[Any]] = [st.sampled_from(self.known_offsets())]
         if m.checkpoints:
             choices.append(st.sampled_from(sorted(m.checkpoints)))
         until = data.draw(st.one_of(choices), label="until")
@@ -449,8 +468,11 @@ class LedgerMachine(RuleBasedStateMachine):
             _, call_mgr, call_model = REFUSALS[args[0]]
             self.both(lambda: call_mgr(self.mgr), call_model)
 
-    @rule(ops=st.lists(TX_OPS, min_size=1, max_size=4), inner=st.lists(TX_OPS, max_size=3),
-          outcome=st.sampled_from(["commit", "raise", "inner raises"]))
+    @rule(
+        ops=st.lists(TX_OPS, min_size=1, max_size=4),
+        inner=st.lists(TX_OPS, max_size=3),
+        outcome=st.sampled_from(["commit", "raise", "inner raises"]),
+    )
     def transaction(self, ops: list[tuple], inner: list[tuple], outcome: str) -> None:
         """All or none: an exception inside rolls back the log and the live tree together."""
         saved, saved_head = self.model.clone(), self.ledger.head
@@ -596,7 +618,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 if parent in position:
                     assert position[cid] < position[parent], f"{parent!r} closed before its child {cid!r}"
             i = j
-
 
 
 class PostgresLedgerMachine(LedgerMachine):

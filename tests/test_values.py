@@ -15,12 +15,16 @@ def nested(depth: int) -> object:
     return value
 
 
-@pytest.mark.parametrize("value", [None, True, False, 0, -7, 2**70, 1.0, -0.5, 1e300, "", "ü", [], {}, [1, "a"], {"a": {"b": [None]}}])
+@pytest.mark.parametrize(
+    "value", [None, True, False, 0, -7, 2**70, 1.0, -0.5, 1e300, "", "ü", [], {}, [1, "a"], {"a": {"b": [None]}}]
+)
 def test_json_values_are_accepted(value: object) -> None:
     check_value(value, "k")
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), {1, 2}, (1,), frozenset(), b"x", object(), {1: 2}, [1, [float("nan")]]])
+@pytest.mark.parametrize(
+    "value", [float("nan"), float("inf"), {1, 2}, (1,), frozenset(), b"x", object(), {1: 2}, [1, [float("nan")]]]
+)
 def test_non_json_values_are_refused(value: object) -> None:
     with pytest.raises(InvalidValueError):
         check_value(value, "k")

@@ -16,7 +16,10 @@ __all__ = ["export", "import_", "verify"]
 
 
 def verify(
-    path: str, *, key: bytes | str | None = None, head: tuple[int, str] | None = None,
+    path: str,
+    *,
+    key: bytes | str | None = None,
+    head: tuple[int, str] | None = None,
     progress: Progress | None = None,
 ) -> VerifyResult:
     """Recompute the whole chain of the ledger at ``path``; ``head`` is an ``(offset, hash)``
@@ -38,7 +41,11 @@ def export(path: str, out: BinaryIO) -> ExportHeader:
 
 
 def import_(
-    path: str, source: Iterable[bytes], *, key: bytes | str | None = None, name: str = "<export>",
+    path: str,
+    source: Iterable[bytes],
+    *,
+    key: bytes | str | None = None,
+    name: str = "<export>",
     progress: Progress | None = None,
 ) -> VerifyResult:
     """Create the ledger at ``path`` (or fill an empty one) from an export: all rows verified, or none.

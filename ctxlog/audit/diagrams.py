@@ -22,6 +22,8 @@ def graph(path: str, *, run: str | None = None, until: str | int | None = None, 
         raise InvalidArgumentError(f"graph format must be one of {', '.join(GRAPH_FORMATS)}, not {format!r}")
     at = replay(path, run=run, until=until)
     return _mermaid(at) if format == "mermaid" else _dot(at)
+
+
 def _nodes(tree: ContextTree) -> list[tuple[str, str, str, list[str]]]:
     """``(node id, context id, flags, child node ids)`` depth-first; node ids ``n0, n1 …`` are always safe."""
     order: list[str] = []
@@ -93,5 +95,3 @@ def _dot(tree: ContextTree) -> str:
     for node, _, _, children in nodes:
         lines.extend(f"  {node} -> {child};" for child in children)
     return "\n".join(lines + ["}"]) + "\n"
-
-

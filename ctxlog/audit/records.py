@@ -100,8 +100,13 @@ class EventStream:
 
 
 def log(
-    path: str, *, run: str | None = None, since: int | None = None, until: str | int | None = None,
-    kinds: Iterable[str] = (), context: str | None = None,
+    path: str,
+    *,
+    run: str | None = None,
+    since: int | None = None,
+    until: str | int | None = None,
+    kinds: Iterable[str] = (),
+    context: str | None = None,
 ) -> EventStream:
     """The events of ``run`` in order: after offset ``since``, up to checkpoint or offset ``until``,
     of ``kinds`` (all when empty), that acted on ``context`` (any when None).
@@ -148,6 +153,14 @@ def stats(path: str) -> LedgerStats:
         kinds, snapshots = ledger.kind_counts(), ledger.snapshot_count()
     count = sum(info.events for info in infos)
     return LedgerStats(
-        meta["ledger_id"], int(meta["schema_version"]), meta["hash_algorithm"], len(infos), count,
-        sum(info.checkpoints for info in infos), snapshots, size, round(size / count, 1) if count else 0.0, kinds,
+        meta["ledger_id"],
+        int(meta["schema_version"]),
+        meta["hash_algorithm"],
+        len(infos),
+        count,
+        sum(info.checkpoints for info in infos),
+        snapshots,
+        size,
+        round(size / count, 1) if count else 0.0,
+        kinds,
     )

@@ -17,8 +17,13 @@ __all__ = ["diff", "get", "replay", "tree"]
 
 
 def replay(
-    path: str, *, run: str | None = None, until: str | int | None = None, verify: bool = False,
-    key: bytes | str | None = None, progress: Progress | None = None,
+    path: str,
+    *,
+    run: str | None = None,
+    until: str | int | None = None,
+    verify: bool = False,
+    key: bytes | str | None = None,
+    progress: Progress | None = None,
 ) -> ContextTree:
     """The context tree of a run at a checkpoint name or offset ``until`` (the head when None).
 
@@ -32,7 +37,11 @@ def replay(
 
 
 def tree(
-    path: str, *, run: str | None = None, verify: bool = False, key: bytes | str | None = None,
+    path: str,
+    *,
+    run: str | None = None,
+    verify: bool = False,
+    key: bytes | str | None = None,
     progress: Progress | None = None,
 ) -> ContextTree:
     """The context tree at the head of a run: :func:`replay` without ``until`` (same ``path``,
@@ -41,7 +50,12 @@ def tree(
 
 
 def get(
-    path: str, key: str, *, run: str | None = None, context: str | None = None, until: str | int | None = None,
+    path: str,
+    key: str,
+    *,
+    run: str | None = None,
+    context: str | None = None,
+    until: str | int | None = None,
 ) -> Any:
     """The value of ``key`` as ``context`` (default: the current one) resolves it in ``run`` at
     ``until``; UnknownKeyError when no context on the lookup path holds it.

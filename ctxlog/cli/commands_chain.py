@@ -13,8 +13,13 @@ from .options import HeadType, key_file_option, ledger_argument, output_file, pr
 @click.command()
 @ledger_argument
 @key_file_option
-@click.option("--head", "head", type=HeadType(), default=None,
-              help="OFFSET:HASH printed earlier by `ctxlog head`: also fail if the log was cut or rewritten.")
+@click.option(
+    "--head",
+    "head",
+    type=HeadType(),
+    default=None,
+    help="OFFSET:HASH printed earlier by `ctxlog head`: also fail if the log was cut or rewritten.",
+)
 def verify(ledger: str, key: bytes | None, head: tuple[int, str] | None) -> None:
     """Recompute the hash chain; exit 0 when intact, 1 naming the first bad offset.
 
@@ -31,8 +36,14 @@ def verify(ledger: str, key: bytes | None, head: tuple[int, str] | None) -> None
 
 @click.command(name="export")
 @ledger_argument
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, allow_dash=True, path_type=str), default="-",
-              help="Write to this file instead of stdout (replaced only when the export is complete).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+    default="-",
+    help="Write to this file instead of stdout (replaced only when the export is complete).",
+)
 def export(ledger: str, output: str) -> None:
     """Write the whole ledger as JSON Lines: a header, then one event a line.
 

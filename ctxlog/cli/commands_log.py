@@ -22,15 +22,28 @@ from .render import (
 @click.command()
 @ledger_argument
 @run_option
-@click.option("--since", "since", metavar="OFFSET", type=click.IntRange(min=0), default=None,
-              help="Only events after this offset (e.g. a head printed earlier).")
+@click.option(
+    "--since",
+    "since",
+    metavar="OFFSET",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Only events after this offset (e.g. a head printed earlier).",
+)
 @until_option(help="Only events up to this checkpoint or offset.")
-@click.option("--kind", "kinds", type=click.Choice(audit.KINDS), multiple=True, help="Only events of this kind (repeatable).")
+@click.option(
+    "--kind", "kinds", type=click.Choice(audit.KINDS), multiple=True, help="Only events of this kind (repeatable)."
+)
 @click.option("--context", "context", metavar="ID", default=None, help="Only events that acted on this context.")
 @json_option
 def log(
-    ledger: str, run: str | None, since: int | None, until: str | None, kinds: tuple[str, ...],
-    context: str | None, as_json: bool,
+    ledger: str,
+    run: str | None,
+    since: int | None,
+    until: str | None,
+    kinds: tuple[str, ...],
+    context: str | None,
+    as_json: bool,
 ) -> None:
     """Print the causal chain: one event a line, streamed.
 

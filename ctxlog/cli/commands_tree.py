@@ -102,8 +102,14 @@ def diff(ledger: str, a: str, b: str, run: str | None, as_json: bool) -> None:
 @ledger_argument
 @run_option
 @until_option()
-@click.option("--format", "fmt", type=click.Choice(audit.GRAPH_FORMATS), default="mermaid", show_default=True,
-              help="Mermaid `graph TD` or Graphviz `digraph` source.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(audit.GRAPH_FORMATS),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid `graph TD` or Graphviz `digraph` source.",
+)
 def graph(ledger: str, run: str | None, until: str | None, fmt: str) -> None:
     """Print the context hierarchy as diagram source, labelled with ids and statuses.
 

@@ -51,7 +51,12 @@ def _read_key(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 key_file_option = click.option(
-    "--key-file", "key", metavar="FILE", type=click.Path(exists=True, dir_okay=False), default=None, callback=_read_key,
+    "--key-file",
+    "key",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    callback=_read_key,
     help="File holding the ledger key (its bytes, without a trailing newline).",
 )
 

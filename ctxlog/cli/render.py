@@ -67,7 +67,7 @@ def short_payload(record: Record) -> str:
     prefix = f'{{"kind":"{record.kind}"'
     body = record.payload
     if body.startswith(prefix):
-        rest = body[len(prefix):]
+        rest = body[len(prefix) :]
         body = "{" + rest[1:] if rest.startswith(",") else "{" + rest
     return body if len(body) <= PAYLOAD_WIDTH else body[: PAYLOAD_WIDTH - 1] + "…"
 
@@ -102,7 +102,15 @@ class LogEntry(msgspec.Struct):
 def log_json(r: Record) -> str:
     """One event as a JSON line."""
     entry = LogEntry(
-        r.offset, r.run, r.seq, r.ts, iso_time(r.ts), r.kind, r.context, r.cause, msgspec.Raw(r.payload.encode()),
+        r.offset,
+        r.run,
+        r.seq,
+        r.ts,
+        iso_time(r.ts),
+        r.kind,
+        r.context,
+        r.cause,
+        msgspec.Raw(r.payload.encode()),
         r.hash,
     )
     return to_json(entry)
@@ -112,8 +120,14 @@ def runs_lines(infos: list[RunInfo]) -> list[str]:
     """Runs as a table: events, offsets, first and last time, checkpoints."""
     rows = [["run", "events", "offsets", "first", "last", "checkpoints"]]
     rows += [
-        [plain(i.run), str(i.events), f"{i.first_offset}..{i.last_offset}", iso_time(i.first_ts),
-         iso_time(i.last_ts), str(i.checkpoints)]
+        [
+            plain(i.run),
+            str(i.events),
+            f"{i.first_offset}..{i.last_offset}",
+            iso_time(i.first_ts),
+            iso_time(i.last_ts),
+            str(i.checkpoints),
+        ]
         for i in infos
     ]
     return table(rows)
@@ -163,6 +177,7 @@ def _context_lines(c: ContextDiff) -> list[str]:
 
 def diff_lines(d: TreeDiff, a: str, b: str) -> list[str]:
     """A diff as lines that each start with the context they are about."""
+
     def label(name: str, offset: int) -> str:
         return f"offset {offset}" if name == str(offset) else f"{plain(name)} (offset {offset})"
 
@@ -177,9 +192,14 @@ def diff_lines(d: TreeDiff, a: str, b: str) -> list[str]:
 def stats_lines(s: LedgerStats) -> list[str]:
     """Stats as ``name  value`` lines, then events by kind."""
     rows = [
-        ["ledger id", s.ledger_id], ["schema version", str(s.schema_version)], ["hash algorithm", s.hash_algorithm],
-        ["runs", str(s.runs)], ["events", str(s.events)], ["checkpoints", str(s.checkpoints)],
-        ["snapshots", str(s.snapshots)], ["size on disk", f"{s.size_bytes} bytes"],
+        ["ledger id", s.ledger_id],
+        ["schema version", str(s.schema_version)],
+        ["hash algorithm", s.hash_algorithm],
+        ["runs", str(s.runs)],
+        ["events", str(s.events)],
+        ["checkpoints", str(s.checkpoints)],
+        ["snapshots", str(s.snapshots)],
+        ["size on disk", f"{s.size_bytes} bytes"],
         ["bytes per event", f"{s.bytes_per_event:.1f}"],
     ]
     rows += [[f"kind {kind}", str(n)] for kind, n in s.kinds.items()]

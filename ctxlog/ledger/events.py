@@ -12,7 +12,24 @@ from typing import Any, Union
 
 import msgspec
 
-__all__ = ["AnyEvent", "CheckpointTaken", "Deleted", "Entered", "Event", "Exited", "Failed", "Initialized", "KINDS", "KIND_OF", "Loaded", "Merged", "Record", "Restored", "Switched", "ValueSet"]
+__all__ = [
+    "AnyEvent",
+    "CheckpointTaken",
+    "Deleted",
+    "Entered",
+    "Event",
+    "Exited",
+    "Failed",
+    "Initialized",
+    "KINDS",
+    "KIND_OF",
+    "Loaded",
+    "Merged",
+    "Record",
+    "Restored",
+    "Switched",
+    "ValueSet",
+]
 
 
 class Event(msgspec.Struct, frozen=True, tag_field="kind", omit_defaults=True):
@@ -101,8 +118,17 @@ class Loaded(Event, tag="loaded"):
 
 
 AnyEvent = Union[
-    Initialized, Entered, ValueSet, Deleted, Switched, Merged, Exited, Failed, CheckpointTaken,
-    Restored, Loaded,
+    Initialized,
+    Entered,
+    ValueSet,
+    Deleted,
+    Switched,
+    Merged,
+    Exited,
+    Failed,
+    CheckpointTaken,
+    Restored,
+    Loaded,
 ]
 
 KIND_OF: dict[type, str] = {cls: cls.__struct_config__.tag for cls in AnyEvent.__args__}  # type: ignore[attr-defined]

@@ -69,7 +69,12 @@ class Ledger:
 
     @classmethod
     def open(
-        cls, path: str, *, key: bytes | str | None = None, readonly: bool = False, create: bool = True,
+        cls,
+        path: str,
+        *,
+        key: bytes | str | None = None,
+        readonly: bool = False,
+        create: bool = True,
         synchronous: str = "FULL",
     ) -> Ledger:
         """Open (or, unless ``create`` is false, create) the ledger at a path or URL."""
@@ -199,7 +204,12 @@ class Ledger:
         return self._reading().snapshots(run, until)
 
     def run_records(
-        self, run: str, *, start: Anchor | None = None, until: int | None = None, verify: bool = False,
+        self,
+        run: str,
+        *,
+        start: Anchor | None = None,
+        until: int | None = None,
+        verify: bool = False,
         progress: Progress | None = None,
     ) -> Iterator[Record]:
         """The rows of ``run`` after ``start`` up to offset ``until``, checked link by link with ``verify``."""

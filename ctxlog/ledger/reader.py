@@ -126,7 +126,12 @@ class Reader:
             yield Anchor(row.offset, row.seq, row.hash, snapshot.state)
 
     def run_records(
-        self, run: str, *, start: Anchor | None = None, until: int | None = None, verify: bool = False,
+        self,
+        run: str,
+        *,
+        start: Anchor | None = None,
+        until: int | None = None,
+        verify: bool = False,
         progress: Progress | None = None,
     ) -> Iterator[Record]:
         """The rows of ``run`` after ``start`` (from :meth:`snapshots`; the run's start

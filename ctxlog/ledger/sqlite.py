@@ -117,7 +117,11 @@ class SQLiteStore(Store):
     """A ledger in one SQLite file, or in memory when ``path`` is ``":memory:"``."""
 
     def __init__(
-        self, path: str = ":memory:", *, readonly: bool = False, create: bool = True,
+        self,
+        path: str = ":memory:",
+        *,
+        readonly: bool = False,
+        create: bool = True,
         synchronous: str = "FULL",
     ) -> None:
         self.location = path
@@ -235,7 +239,11 @@ class SQLiteStore(Store):
                 self._conn.executemany(_INSERT, [msgspec.structs.astuple(r) for r in records])
 
     def _stream(
-        self, sql: str, params: tuple, row: Callable[..., T] = Record, batch: int = 512  # type: ignore[assignment]
+        self,
+        sql: str,
+        params: tuple,
+        row: Callable[..., T] = Record,
+        batch: int = 512,  # type: ignore[assignment]
     ) -> Iterator[T]:
         """Rows of ``sql`` built with ``row``, fetched ``batch`` at a time; the cursor closes however it ends."""
         with translated(self.location):
@@ -258,12 +266,9 @@ class SQLiteStore(Store):
             (clamp(after), clamp(until)),
         )
 
-    def scan_run(
-        self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None
-    ) -> Iterator[Record]:
+    def scan_run(self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None) -> Iterator[Record]:
         return self._stream(
-            f'SELECT {_COLUMNS} FROM events WHERE run = ? AND seq > ? AND "offset" > ? AND "offset" <= ? '
-            "ORDER BY seq",
+            f'SELECT {_COLUMNS} FROM events WHERE run = ? AND seq > ? AND "offset" > ? AND "offset" <= ? ORDER BY seq',
             (run, clamp(after_seq), clamp(after), clamp(until)),
         )
 
@@ -305,7 +310,9 @@ class SQLiteStore(Store):
     def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
         return self._stream(
             'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = ? AND "offset" <= ? ORDER BY seq DESC',
-            (run, clamp(offset)), Snapshot, batch=1,
+            (run, clamp(offset)),
+            Snapshot,
+            batch=1,
         )
 
     def kind_counts(self) -> dict[str, int]:
@@ -321,9 +328,7 @@ class SQLiteStore(Store):
         if self.location == ":memory:":
             return 0
         return sum(
-            os.path.getsize(self.location + suffix)
-            for suffix in ("", "-wal")
-            if os.path.exists(self.location + suffix)
+            os.path.getsize(self.location + suffix) for suffix in ("", "-wal") if os.path.exists(self.location + suffix)
         )
 
     def close(self) -> None:

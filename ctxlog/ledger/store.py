@@ -20,7 +20,14 @@ from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError
 from .events import Record
 
 __all__ = [
-    "NO_BOUND", "RUN_NAMES", "SCHEMA_VERSION", "SYNCHRONOUS", "RunInfo", "Snapshot", "Store", "check_synchronous",
+    "NO_BOUND",
+    "RUN_NAMES",
+    "SCHEMA_VERSION",
+    "SYNCHRONOUS",
+    "RunInfo",
+    "Snapshot",
+    "Store",
+    "check_synchronous",
     "clamp",
 ]
 
@@ -162,9 +169,7 @@ class Store(abc.ABC):
         """Rows of all runs with ``after < offset <= until``, in offset order, streamed."""
 
     @abc.abstractmethod
-    def scan_run(
-        self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None
-    ) -> Iterator[Record]:
+    def scan_run(self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None) -> Iterator[Record]:
         """Rows of ``run`` with ``seq > after_seq``, ``after < offset <= until``, in order, streamed."""
 
     @abc.abstractmethod

@@ -53,8 +53,13 @@ def export_rows(store: Store, meta: dict[str, str], out: BinaryIO) -> ExportHead
     """Write the header and every row of ``store`` up to its present head to ``out``."""
     head = store.head() or (0, GENESIS)
     header = ExportHeader(
-        EXPORT_VERSION, meta["ledger_id"], meta["hash_algorithm"], int(meta["schema_version"]),
-        head[0], f"{head[0]}:{head[1]}", meta.get("key_check"),
+        EXPORT_VERSION,
+        meta["ledger_id"],
+        meta["hash_algorithm"],
+        int(meta["schema_version"]),
+        head[0],
+        f"{head[0]}:{head[1]}",
+        meta.get("key_check"),
     )
     out.write(_encoder.encode(header) + b"\n")
     for record in store.scan(until=head[0]):
@@ -112,8 +117,14 @@ def _inserting(store: Store, records: Iterable[Record]) -> Iterator[Record]:
 
 
 def import_rows(
-    store: Store, chain: Chain, meta: dict[str, str], lines: Iterable[bytes], header: ExportHeader, *,
-    source: str, progress: Progress | None = None,
+    store: Store,
+    chain: Chain,
+    meta: dict[str, str],
+    lines: Iterable[bytes],
+    header: ExportHeader,
+    *,
+    source: str,
+    progress: Progress | None = None,
 ) -> VerifyResult:
     """Append the rows after the header to the empty ``store``: all of them verified, or none.
 
@@ -134,8 +145,14 @@ def import_rows(
         result = verify_records(rows, chain, expect_head=header.head_pair)
         if result.ok and result.events != header.events:
             result = VerifyResult(
-                False, result.events, result.runs, result.head_offset, result.head_hash, result.algorithm,
-                header.events + 1, f"the export holds {result.events} rows but its header says {header.events}",
+                False,
+                result.events,
+                result.runs,
+                result.head_offset,
+                result.head_hash,
+                result.algorithm,
+                header.events + 1,
+                f"the export holds {result.events} rows but its header says {header.events}",
             )
         if not result.ok:
             raise IntegrityError(f"{source}: {result.summary()}; nothing was imported", result.bad_offset)

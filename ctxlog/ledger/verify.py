@@ -81,7 +81,12 @@ def _broken(offset: int, reason: str) -> IntegrityError:
 
 
 def checked(
-    records: Iterable[Record], chain: Chain, *, after: int = 0, previous: str = GENESIS, run: str | None = None,
+    records: Iterable[Record],
+    chain: Chain,
+    *,
+    after: int = 0,
+    previous: str = GENESIS,
+    run: str | None = None,
 ) -> Iterator[Record]:
     """Pass ``records`` (offsets ``after + 1`` on; only those of ``run`` when given) through,
     raising IntegrityError at the first that is missing or does not link to its predecessor,

@@ -11,7 +11,14 @@ from ..errors import InvalidArgumentError
 from ..projections import IsolationLevel, MergePolicy, utf8_text
 
 __all__ = [
-    "MAX_RUN_BYTES", "enum_arg", "id_arg", "isolation_arg", "merge_arg", "name_arg", "positive_int_arg", "run_arg",
+    "MAX_RUN_BYTES",
+    "enum_arg",
+    "id_arg",
+    "isolation_arg",
+    "merge_arg",
+    "name_arg",
+    "positive_int_arg",
+    "run_arg",
 ]
 
 MAX_RUN_BYTES = 1024

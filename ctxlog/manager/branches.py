@@ -118,7 +118,9 @@ class Branch:
         edits.remove(self._session, self._stack[-1], key)
 
     def step(
-        self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT,
+        self,
+        name: str,
+        isolation: IsolationLevel | str = IsolationLevel.INHERIT,
         merge: MergePolicy | str | None = None,
     ) -> Step:
         """A step inside this branch, for ``with`` or ``async with`` (as ``ContextManager.step``).
@@ -146,7 +148,9 @@ class Branch:
         return Step(open_step, fail, leave)
 
     def astep(
-        self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT,
+        self,
+        name: str,
+        isolation: IsolationLevel | str = IsolationLevel.INHERIT,
         merge: MergePolicy | str | None = None,
     ) -> Step:
         """:meth:`step` (same ``name``, ``isolation`` and ``merge``) for ``async with``: entering and
@@ -154,7 +158,9 @@ class Branch:
         return self.step(name, isolation, merge)
 
     def parallel(
-        self, branches: Branches[T], merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
+        self,
+        branches: Branches[T],
+        merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
         max_workers: int | None = None,
     ) -> list[T] | dict[str, T]:
         """Nested parallel branches under this handle's context, merged back into it (see
@@ -171,7 +177,9 @@ class Branch:
         await asyncio.to_thread(self.delete, key)
 
     async def aparallel(
-        self, branches: Branches[Awaitable[T]], merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
+        self,
+        branches: Branches[Awaitable[T]],
+        merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
         max_workers: int | None = None,
     ) -> list[T] | dict[str, T]:
         """Nested coroutine branches under this handle's context (as ``parallel``: ``branches``,
@@ -190,8 +198,13 @@ def _branch_name(fn: object, index: int) -> str:
 
 
 def _plan(
-    s: Session, manager: Any, parent_id: str | None, branches: Branches[Any], merge: MergePolicy | str | None,
-    max_workers: int | None, prefix: str,
+    s: Session,
+    manager: Any,
+    parent_id: str | None,
+    branches: Branches[Any],
+    merge: MergePolicy | str | None,
+    max_workers: int | None,
+    prefix: str,
 ) -> tuple[list[str], list[Callable[[Branch], Any]], list[Branch], MergePolicy | None]:
     """Check the arguments and open one isolated parallel context per branch, in branch order."""
     if isinstance(branches, Mapping):
@@ -245,8 +258,13 @@ def _results(names: list[str], branches: Branches[Any], outcomes: list[tuple[boo
 
 
 def run_parallel(
-    s: Session, manager: Any, parent_id: str | None, branches: Branches[T], merge: MergePolicy | str | None,
-    max_workers: int | None, prefix: str = "",
+    s: Session,
+    manager: Any,
+    parent_id: str | None,
+    branches: Branches[T],
+    merge: MergePolicy | str | None,
+    max_workers: int | None,
+    prefix: str = "",
 ) -> Any:
     """Run ``branches`` on threads, each on its own parallel context under ``parent_id``; the
     handles report ``manager`` as theirs."""
@@ -274,8 +292,13 @@ def run_parallel(
 
 
 async def run_aparallel(
-    s: Session, manager: Any, parent_id: str | None, branches: Branches[Awaitable[T]], merge: MergePolicy | str | None,
-    max_workers: int | None, prefix: str = "",
+    s: Session,
+    manager: Any,
+    parent_id: str | None,
+    branches: Branches[Awaitable[T]],
+    merge: MergePolicy | str | None,
+    max_workers: int | None,
+    prefix: str = "",
 ) -> Any:
     """Run coroutine ``branches`` as tasks, each on its own parallel context under ``parent_id``."""
     plan = await asyncio.to_thread(_plan, s, manager, parent_id, branches, merge, max_workers, prefix)

@@ -13,7 +13,15 @@ import msgspec
 
 from ..errors import ContextStateError, UnknownKeyError
 from ..ledger import Deleted, Entered, Event, Exited, Failed, Merged, ValueSet
-from ..projections import ContextTree, ExecutionContext, IsolationLevel, MergePolicy, check_key, copy_value, encode_value
+from ..projections import (
+    ContextTree,
+    ExecutionContext,
+    IsolationLevel,
+    MergePolicy,
+    check_key,
+    copy_value,
+    encode_value,
+)
 from .arguments import name_arg
 from .session import Session
 
@@ -77,7 +85,12 @@ def _new_id(s: Session, name: str) -> str:
 
 
 def open_child(
-    s: Session, parent_id: str | None, name: str, isolation: IsolationLevel, *, parallel: bool = False,
+    s: Session,
+    parent_id: str | None,
+    name: str,
+    isolation: IsolationLevel,
+    *,
+    parallel: bool = False,
     switch: bool = True,
 ) -> str:
     """Create a child of the context (current when ``switch``) and return its new id."""
@@ -118,8 +131,12 @@ def _active_descendants(tree: ContextTree, ctx: ExecutionContext) -> list[Execut
 
 
 def close(
-    s: Session, ctx: ExecutionContext, merge: MergePolicy | None, error: BaseException | None = None,
-    *, switch: bool = True,
+    s: Session,
+    ctx: ExecutionContext,
+    merge: MergePolicy | None,
+    error: BaseException | None = None,
+    *,
+    switch: bool = True,
 ) -> None:
     """Close ``ctx`` (merged into its parent first when ``merge``), its active descendants first,
     deepest first, so none is left stranded.

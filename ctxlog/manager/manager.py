@@ -63,8 +63,14 @@ class ContextManager:
     """
 
     def __init__(
-        self, path: str = ":memory:", *, run: str | None = None, checkpoint_interval: int | None = None,
-        key: bytes | str | None = None, synchronous: str = "FULL", snapshot_interval: int = 10_000,
+        self,
+        path: str = ":memory:",
+        *,
+        run: str | None = None,
+        checkpoint_interval: int | None = None,
+        key: bytes | str | None = None,
+        synchronous: str = "FULL",
+        snapshot_interval: int = 10_000,
     ) -> None:
         if run is not None:
             run_arg(run)
@@ -192,7 +198,7 @@ class ContextManager:
         """Record a checkpoint ``name`` (unique in the run); restore it or replay until it later by
         its name or its offset."""
         name_arg(name, "name")
-        if name.startswith(AUTO_PREFIX) and name[len(AUTO_PREFIX):].isdigit():
+        if name.startswith(AUTO_PREFIX) and name[len(AUTO_PREFIX) :].isdigit():
             raise InvalidArgumentError(f"checkpoint name {name!r} is reserved for automatic checkpoints")
         s = self._session
         with s.operation():
@@ -217,7 +223,9 @@ class ContextManager:
             offset = s.tree.checkpoints[checkpoint] if named else s.ledger.resolve(s.run, checkpoint)  # type: ignore[index]
             assert offset is not None
             target = load_tree(s.ledger, s.run, offset)
-            event = Restored(target=offset, state=msgspec.Raw(target.to_bytes()), checkpoint=checkpoint if named else None)  # type: ignore[arg-type]
+            event = Restored(
+                target=offset, state=msgspec.Raw(target.to_bytes()), checkpoint=checkpoint if named else None
+            )  # type: ignore[arg-type]
             assert target.current_id is not None
             s.append(event, target.current_id, offset)
 
@@ -247,7 +255,9 @@ class ContextManager:
     # -- structured steps and branches -----------------------------------------------------------
 
     def step(
-        self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT,
+        self,
+        name: str,
+        isolation: IsolationLevel | str = IsolationLevel.INHERIT,
         merge: MergePolicy | str | None = None,
     ) -> Step:
         """A step for a ``with`` (or ``async with``) body; the block gets the step's context id.
@@ -264,7 +274,9 @@ class ContextManager:
         )
 
     def astep(
-        self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT,
+        self,
+        name: str,
+        isolation: IsolationLevel | str = IsolationLevel.INHERIT,
         merge: MergePolicy | str | None = None,
     ) -> Step:
         """:meth:`step` (same ``name``, ``isolation`` and ``merge``) for ``async with``: entering
@@ -272,7 +284,9 @@ class ContextManager:
         return self.step(name, isolation, merge)
 
     def parallel(
-        self, branches: Branches[T], merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
+        self,
+        branches: Branches[T],
+        merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
         max_workers: int | None = None,
     ) -> list[T] | dict[str, T]:
         """Run callables at the same time, each given a Branch handle on its own parallel context.
@@ -286,7 +300,9 @@ class ContextManager:
         return run_parallel(self._session, self, None, branches, merge, max_workers)  # type: ignore[no-any-return]
 
     async def aparallel(
-        self, branches: Branches[Awaitable[T]], merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
+        self,
+        branches: Branches[Awaitable[T]],
+        merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
         max_workers: int | None = None,
     ) -> list[T] | dict[str, T]:
         """:meth:`parallel` (same ``branches``, ``merge``, ``max_workers``) for coroutine functions,

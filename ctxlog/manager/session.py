@@ -35,7 +35,12 @@ _UNREADABLE_SNAPSHOT = (msgspec.DecodeError, msgspec.ValidationError, zlib.error
 
 
 def load_tree(
-    ledger: Ledger, run: str, until: int | None = None, *, verify: bool = False, progress: Progress | None = None,
+    ledger: Ledger,
+    run: str,
+    until: int | None = None,
+    *,
+    verify: bool = False,
+    progress: Progress | None = None,
 ) -> ContextTree:
     """The tree of ``run`` after its last event at or before offset ``until`` (head when None).
 
@@ -61,9 +66,7 @@ class Session:
     by appending events inside an :meth:`operation`.
     """
 
-    def __init__(
-        self, ledger: Ledger, run: str, *, checkpoint_interval: int | None, snapshot_interval: int
-    ) -> None:
+    def __init__(self, ledger: Ledger, run: str, *, checkpoint_interval: int | None, snapshot_interval: int) -> None:
         self.ledger, self.run = ledger, run
         self.lock = threading.RLock()
         self.suffixes: dict[str, int] = {}

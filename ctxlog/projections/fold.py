@@ -45,8 +45,13 @@ def _initialized(tree: ContextTree, r: Record, e: Initialized) -> None:
 
 def _entered(tree: ContextTree, r: Record, e: Entered) -> None:
     tree.contexts[r.context] = ExecutionContext(
-        id=r.context, parent_id=e.parent, name=e.name, isolation=IsolationLevel(e.isolation),
-        created_offset=r.offset, created_at=r.ts / 1e9, is_parallel=e.parallel,
+        id=r.context,
+        parent_id=e.parent,
+        name=e.name,
+        isolation=IsolationLevel(e.isolation),
+        created_offset=r.offset,
+        created_at=r.ts / 1e9,
+        is_parallel=e.parallel,
     )
     tree.contexts[e.parent].children.append(r.context)
     tree.known_ids.add(r.context)
@@ -102,9 +107,17 @@ def _loaded(tree: ContextTree, r: Record, e: Loaded) -> None:
 
 
 _HANDLERS: dict[type, Callable[[ContextTree, Record, Event], None]] = {
-    Initialized: _initialized, Entered: _entered, ValueSet: _set, Deleted: _deleted,  # type: ignore[dict-item]
-    Switched: _switched, Merged: _merged, Exited: _exited, Failed: _failed,  # type: ignore[dict-item]
-    CheckpointTaken: _checkpoint, Restored: _restored, Loaded: _loaded,  # type: ignore[dict-item]
+    Initialized: _initialized,
+    Entered: _entered,
+    ValueSet: _set,
+    Deleted: _deleted,  # type: ignore[dict-item]
+    Switched: _switched,
+    Merged: _merged,
+    Exited: _exited,
+    Failed: _failed,  # type: ignore[dict-item]
+    CheckpointTaken: _checkpoint,
+    Restored: _restored,
+    Loaded: _loaded,  # type: ignore[dict-item]
 }
 
 

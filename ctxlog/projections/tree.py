@@ -150,23 +150,37 @@ class ContextTree:
         """The JSON shape of DESIGN section 4, for ``--json`` output."""
         contexts = {
             cid: {
-                "id": c.id, "parent_id": c.parent_id, "name": c.name, "isolation": c.isolation.value,
-                "status": c.status, "data": c.data, "children": list(c.children),
-                "created_offset": c.created_offset, "created_at": c.created_at,
+                "id": c.id,
+                "parent_id": c.parent_id,
+                "name": c.name,
+                "isolation": c.isolation.value,
+                "status": c.status,
+                "data": c.data,
+                "children": list(c.children),
+                "created_offset": c.created_offset,
+                "created_at": c.created_at,
                 "is_parallel": c.is_parallel,
             }
             for cid, c in self.contexts.items()
         }
         return {
-            "run": self.run, "offset": self.offset, "current_id": self.current_id,
-            "root_id": self.root_id, "checkpoints": dict(self.checkpoints), "contexts": contexts,
+            "run": self.run,
+            "offset": self.offset,
+            "current_id": self.current_id,
+            "root_id": self.root_id,
+            "checkpoints": dict(self.checkpoints),
+            "contexts": contexts,
         }
 
     def projection(self) -> ProjectionState:
         """Everything the fold keeps, as one Struct (shared with the tree, not a copy)."""
         return ProjectionState(
-            tree=self.state(), run=self.run, offset=self.offset, seq=self.seq,
-            checkpoints=self.checkpoints, known_ids=sorted(self.known_ids),
+            tree=self.state(),
+            run=self.run,
+            offset=self.offset,
+            seq=self.seq,
+            checkpoints=self.checkpoints,
+            known_ids=sorted(self.known_ids),
         )
 
     def snapshot_bytes(self, compress: bool = False) -> bytes:
@@ -227,4 +241,3 @@ class ContextTree:
 def decode_tree_state(data: bytes | str) -> TreeState:
     """Decode serialized tree bytes; raises msgspec errors on malformed input."""
     return _tree_state_decoder.decode(data)
-

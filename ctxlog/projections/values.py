@@ -17,7 +17,16 @@ import msgspec
 
 from ..errors import InvalidArgumentError, InvalidValueError
 
-__all__ = ["MAX_DEPTH", "MAX_VALUE_BYTES", "check_key", "check_value", "copy_value", "encode_value", "json_copy", "utf8_text"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_VALUE_BYTES",
+    "check_key",
+    "check_value",
+    "copy_value",
+    "encode_value",
+    "json_copy",
+    "utf8_text",
+]
 
 MAX_DEPTH = 100
 """Deepest nesting of lists and maps a value may have (a scalar has depth 0)."""

@@ -81,7 +81,10 @@ class PostgresCluster:
             as_user = {"user": self._user, "group": pwd.getpwnam(self._user).pw_gid, "extra_groups": []}
         done = subprocess.run(
             [os.path.join(self.bindir or "", args[0]), *args[1:]],
-            capture_output=True, text=True, cwd=self.root, **as_user,  # type: ignore[call-overload]
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            **as_user,  # type: ignore[call-overload]
         )
         if done.returncode != 0:
             raise ClusterUnavailable(f"{args[0]} failed: {(done.stderr or done.stdout).strip()[-800:]}")
@@ -97,7 +100,9 @@ class PostgresCluster:
     def _start(self) -> PostgresCluster:
         self._run("initdb", "-D", self.data, "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C")
         settings = [
-            "listen_addresses=127.0.0.1", f"unix_socket_directories={self.root}", "max_connections=200",
+            "listen_addresses=127.0.0.1",
+            f"unix_socket_directories={self.root}",
+            "max_connections=200",
             "shared_buffers=128MB",
         ]
         if not self.durable:
@@ -106,8 +111,19 @@ class PostgresCluster:
             self.port = free_port()
             options = " ".join(f"-c {s}" for s in [f"port={self.port}", *settings])
             try:
-                self._run("pg_ctl", "-D", self.data, "-l", os.path.join(self.root, "server.log"),
-                          "-o", options, "-w", "-t", "60", "start")
+                self._run(
+                    "pg_ctl",
+                    "-D",
+                    self.data,
+                    "-l",
+                    os.path.join(self.root, "server.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                )
                 return self
             except ClusterUnavailable:
                 if attempt == 2:

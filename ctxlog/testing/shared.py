@@ -131,7 +131,8 @@ class SharedStoreConformance(StoreConformance):
     def test_four_processes_two_on_one_run(self) -> None:
         ContextManager(self.location, run="setup").close()
         writers = [
-            start_writer(self.location, "alpha", WRITER_OPS), start_writer(self.location, "beta", WRITER_OPS),
+            start_writer(self.location, "alpha", WRITER_OPS),
+            start_writer(self.location, "beta", WRITER_OPS),
             start_writer(self.location, "shared", WRITER_OPS, "--retry"),
             start_writer(self.location, "shared", WRITER_OPS, "--retry"),
         ]
@@ -180,8 +181,9 @@ class SharedStoreConformance(StoreConformance):
 
     def test_edited_payload_is_found_at_its_offset(self) -> None:
         self._filled()
-        self.tamper(self.location, 'UPDATE events SET payload = replace(payload, \'"i":3\', \'"i":4\') '
-                    'WHERE "offset" = ?', (5,))
+        self.tamper(
+            self.location, 'UPDATE events SET payload = replace(payload, \'"i":3\', \'"i":4\') WHERE "offset" = ?', (5,)
+        )
         result = verify(self.location)
         assert (result.ok, result.bad_offset) == (False, 5)
 

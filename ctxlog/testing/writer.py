@@ -25,7 +25,9 @@ def start_writer(path: str, run: str, count: int = -1, *extra: str) -> subproces
     """A writer process appending ``count`` values to ``run`` (forever when -1); ``extra``: ``--retry``."""
     return subprocess.Popen(
         [sys.executable, "-m", "ctxlog.testing.writer", path, run, str(count), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

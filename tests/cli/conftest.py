@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ctxlog import ContextManager
-from ctxlog.cli import main
 from ctxlog.audit import demo as write_demo
+from ctxlog.cli import main
 from ctxlog.ledger import Ledger
 
 Invoke = Callable[..., Result]

@@ -49,8 +49,10 @@ def test_events_combines_filters(demo_db: str) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
-        ({"kinds": ["sets"]}, InvalidArgumentError), ({"since": -1}, InvalidArgumentError),
-        ({"run": "nope"}, UnknownRunError), ({"until": "nope"}, UnknownCheckpointError),
+        ({"kinds": ["sets"]}, InvalidArgumentError),
+        ({"since": -1}, InvalidArgumentError),
+        ({"run": "nope"}, UnknownRunError),
+        ({"until": "nope"}, UnknownCheckpointError),
         ({"context": "nope"}, UnknownContextError),
     ],
 )
@@ -62,7 +64,9 @@ def test_events_checks_its_arguments_before_streaming(demo_db: str, kwargs: dict
 def test_checkpoints_carry_offset_time_and_context(demo_db: str) -> None:
     infos = checkpoints(demo_db)
     assert [(c.name, c.offset, c.context, c.auto) for c in infos] == [
-        ("loaded", 9, "plan", False), ("validated", 38, "plan", False), ("finished", 47, "plan", False),
+        ("loaded", 9, "plan", False),
+        ("validated", 38, "plan", False),
+        ("finished", 47, "plan", False),
     ]
     assert infos[0].ts < infos[1].ts < infos[2].ts
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import click
 import pytest
 
+from ctxlog.audit import demo as write_demo
 from ctxlog.cli import main
 from ctxlog.cli.errors import EXIT_CODES
-from ctxlog.audit import demo as write_demo
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 VOLATILE = [
@@ -59,8 +59,14 @@ def run_example(command: str, cwd: Path) -> str:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     env.update(COLUMNS="100", PYTHONUNBUFFERED="1")
     done = subprocess.run(
-        ["bash", "-c", command], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=60, check=False,
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=60,
+        check=False,
     )
     return done.stdout.rstrip("\n")
 
@@ -71,7 +77,7 @@ def test_examples_are_found() -> None:
 
 
 def test_normalised_hides_only_what_varies() -> None:
-    line = '2026-01-02T03:04:05.678901Z 47:' + "a" * 64 + ' "ts":1795614682990909602 offset 47'
+    line = "2026-01-02T03:04:05.678901Z 47:" + "a" * 64 + ' "ts":1795614682990909602 offset 47'
     assert normalised(line) == '<TIME> 47:<HASH> "ts":<NS> offset 47'
 
 
@@ -80,7 +86,7 @@ def with_outputs(text: str, outputs: dict[int, str]) -> str:
     lines = text.splitlines()
     for number, _, expected in reversed(console_examples(text)):
         if number in outputs:
-            lines[number: number + len(expected.splitlines())] = outputs[number].splitlines()
+            lines[number : number + len(expected.splitlines())] = outputs[number].splitlines()
     return "\n".join(lines) + "\n"
 
 
@@ -120,9 +126,9 @@ def test_every_command_has_help_with_an_example(name: str) -> None:
 def test_every_command_is_documented_with_a_run_example(name: str) -> None:
     text = DOC.read_text(encoding="utf-8")
     assert f"\n## ctxlog {name}\n" in text, f"docs/cli.md has no section for ctxlog {name}"
-    assert any(
-        command.startswith(f"ctxlog {name} ") for _, command, _ in console_examples(text)
-    ), f"docs/cli.md runs no example of ctxlog {name}"
+    assert any(command.startswith(f"ctxlog {name} ") for _, command, _ in console_examples(text)), (
+        f"docs/cli.md runs no example of ctxlog {name}"
+    )
 
 
 def test_the_exit_code_table_matches_the_error_mapping() -> None:

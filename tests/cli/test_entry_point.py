@@ -17,9 +17,7 @@ SCRIPT = Path(sys.executable).parent / "ctxlog"
 
 def ctxlog_process(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
     command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "ctxlog.cli"]
-    return subprocess.run(
-        [*command, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
-    )
+    return subprocess.run([*command, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_the_script_is_installed_next_to_the_interpreter() -> None:
@@ -45,7 +43,7 @@ def test_a_user_error_is_one_line_on_stderr(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", [["replay", "ctx.db", "--until", "6"], ["get", "ctx.db", "x", "--until", "7"]])
 def test_an_event_that_cannot_be_replayed_is_one_line_exit_1(tmp_path: Path, command: list[str]) -> None:
     assert ctxlog_process("demo", "ctx.db", cwd=tmp_path).returncode == 0
-    tamper(str(tmp_path / "ctx.db"), "UPDATE events SET payload = '{\"kind\":\"set\",\"key\":' WHERE \"offset\" = 5")
+    tamper(str(tmp_path / "ctx.db"), 'UPDATE events SET payload = \'{"kind":"set","key":\' WHERE "offset" = 5')
     result = ctxlog_process(*command, cwd=tmp_path)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: offset 5: the event cannot be replayed")

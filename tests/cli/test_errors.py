@@ -15,9 +15,18 @@ from ctxlog.cli.errors import EXIT_CODES, to_click
 from .conftest import Invoke, one_error_line, tamper
 
 READ_COMMANDS: list[list[str]] = [
-    ["replay", "{db}", "--until", "1"], ["tree", "{db}"], ["log", "{db}"], ["runs", "{db}"],
-    ["checkpoints", "{db}"], ["get", "{db}", "x"], ["diff", "{db}", "1", "2"], ["verify", "{db}"],
-    ["head", "{db}"], ["export", "{db}"], ["graph", "{db}"], ["stats", "{db}"],
+    ["replay", "{db}", "--until", "1"],
+    ["tree", "{db}"],
+    ["log", "{db}"],
+    ["runs", "{db}"],
+    ["checkpoints", "{db}"],
+    ["get", "{db}", "x"],
+    ["diff", "{db}", "1", "2"],
+    ["verify", "{db}"],
+    ["head", "{db}"],
+    ["export", "{db}"],
+    ["graph", "{db}"],
+    ["stats", "{db}"],
 ]
 IDS = [args[0] for args in READ_COMMANDS]
 
@@ -109,11 +118,20 @@ def test_version(cli: Invoke) -> None:
 @pytest.mark.parametrize(
     ("error", "code"),
     [
-        (ctxlog.IntegrityError("x", 3), 1), (ctxlog.UnknownKeyError("x"), 1), (ctxlog.ContextStateError("x"), 1),
-        (ctxlog.InvalidArgumentError("x"), 2), (ctxlog.NotALedgerError("x"), 3), (ctxlog.SchemaVersionError("x"), 3),
-        (ctxlog.StorageError("x"), 3), (ctxlog.ReadOnlyError("x"), 3), (ctxlog.LedgerError("x"), 3),
-        (ctxlog.UnknownRunError("x"), 4), (ctxlog.UnknownCheckpointError("x"), 4), (ctxlog.UnknownContextError("x"), 4),
-        (ctxlog.KeyMismatchError("x"), 5), (ctxlog.CtxlogError("x"), 1),
+        (ctxlog.IntegrityError("x", 3), 1),
+        (ctxlog.UnknownKeyError("x"), 1),
+        (ctxlog.ContextStateError("x"), 1),
+        (ctxlog.InvalidArgumentError("x"), 2),
+        (ctxlog.NotALedgerError("x"), 3),
+        (ctxlog.SchemaVersionError("x"), 3),
+        (ctxlog.StorageError("x"), 3),
+        (ctxlog.ReadOnlyError("x"), 3),
+        (ctxlog.LedgerError("x"), 3),
+        (ctxlog.UnknownRunError("x"), 4),
+        (ctxlog.UnknownCheckpointError("x"), 4),
+        (ctxlog.UnknownContextError("x"), 4),
+        (ctxlog.KeyMismatchError("x"), 5),
+        (ctxlog.CtxlogError("x"), 1),
     ],
     ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
 )
@@ -123,7 +141,7 @@ def test_each_library_error_has_its_exit_code(error: ctxlog.CtxlogError, code: i
 
 def test_exit_code_table_rows_are_most_specific_first() -> None:
     for i, (earlier, _) in enumerate(EXIT_CODES):
-        for later, _ in EXIT_CODES[i + 1:]:
+        for later, _ in EXIT_CODES[i + 1 :]:
             assert not issubclass(later, earlier), f"{later.__name__} is shadowed by {earlier.__name__}"
 
 
@@ -139,9 +157,12 @@ def test_no_read_command_writes_to_the_ledger(cli: Invoke, demo_db: str, key_fil
     before = _fingerprint(demo_db)
     head = cli("head", demo_db).stdout.strip()
     for args in READ_COMMANDS + [
-        ["replay", "{db}", "--until", "validated", "--json"], ["log", "{db}", "--json", "--kind", "set"],
-        ["get", "{db}", "dataset", "--context", "report"], ["verify", "{db}", "--head", head],
-        ["verify", "{db}", "--key-file", key_file], ["tree", "{db}", "--run", "nope"],
+        ["replay", "{db}", "--until", "validated", "--json"],
+        ["log", "{db}", "--json", "--kind", "set"],
+        ["get", "{db}", "dataset", "--context", "report"],
+        ["verify", "{db}", "--head", head],
+        ["verify", "{db}", "--key-file", key_file],
+        ["tree", "{db}", "--run", "nope"],
     ]:
         _run(cli, args, demo_db)
     assert _fingerprint(demo_db) == before

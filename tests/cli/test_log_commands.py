@@ -56,7 +56,10 @@ def test_log_since_is_exclusive(cli: Invoke, demo_db: str) -> None:
 def test_log_filters_by_kinds(cli: Invoke, demo_db: str) -> None:
     lines = cli("log", demo_db, "--kind", "checkpoint", "--kind", "failed").stdout.splitlines()[1:]
     assert [(int(line.split()[0]), line.split()[3]) for line in lines] == [
-        (9, "checkpoint"), (38, "checkpoint"), (45, "failed"), (47, "checkpoint"),
+        (9, "checkpoint"),
+        (38, "checkpoint"),
+        (45, "failed"),
+        (47, "checkpoint"),
     ]
 
 
@@ -99,7 +102,8 @@ def test_runs_table(cli: Invoke, two_runs_db: str) -> None:
     lines = cli("runs", two_runs_db).stdout.splitlines()
     assert lines[0].split() == ["run", "events", "offsets", "first", "last", "checkpoints"]
     assert [line.split()[:3] + line.split()[-1:] for line in lines[1:]] == [
-        ["alpha", "2", "1..2", "0"], ["beta", "2", "3..4", "0"],
+        ["alpha", "2", "1..2", "0"],
+        ["beta", "2", "3..4", "0"],
     ]
     assert re.search(rf"  {ISO}  {ISO}  ", lines[1])
 
@@ -115,7 +119,9 @@ def test_checkpoints_table(cli: Invoke, demo_db: str) -> None:
     lines = cli("checkpoints", demo_db).stdout.splitlines()
     assert lines[0].split() == ["name", "offset", "time", "auto"]
     assert [(line.split()[0], line.split()[1], line.split()[3]) for line in lines[1:]] == [
-        ("loaded", "9", "-"), ("validated", "38", "-"), ("finished", "47", "-"),
+        ("loaded", "9", "-"),
+        ("validated", "38", "-"),
+        ("finished", "47", "-"),
     ]
 
 

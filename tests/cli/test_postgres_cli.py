@@ -12,14 +12,14 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ctxlog import ContextManager, replay
+from ctxlog.audit import demo as write_demo
 from ctxlog.audit import export, import_, verify
 from ctxlog.cli import main
-from ctxlog.audit import demo as write_demo
 
 from .test_docs_cli import DOC, console_examples, normalised, run_example
 
 FILES = ("ctx.db", "copy.db", "forged.db", "demo.db", "missing.db")
-ON_FILES_ONLY = {"ctxlog tree missing.db; echo \"exit $?\""}
+ON_FILES_ONLY = {'ctxlog tree missing.db; echo "exit $?"'}
 """A missing file and a missing server ledger are both exit 3, with their own one-line reasons."""
 
 
@@ -87,9 +87,12 @@ def test_cli_moves_a_ledger_into_postgres_and_out_again(tmp_path: Path, pg_url: 
     runner, source, back = CliRunner(), str(tmp_path / "source.db"), str(tmp_path / "back.db")
     _ledger(source)
     steps = [
-        ["export", source, "-o", str(tmp_path / "a.jsonl")], ["import", pg_url, str(tmp_path / "a.jsonl")],
-        ["verify", pg_url], ["export", pg_url, "-o", str(tmp_path / "b.jsonl")],
-        ["import", back, str(tmp_path / "b.jsonl")], ["verify", back],
+        ["export", source, "-o", str(tmp_path / "a.jsonl")],
+        ["import", pg_url, str(tmp_path / "a.jsonl")],
+        ["verify", pg_url],
+        ["export", pg_url, "-o", str(tmp_path / "b.jsonl")],
+        ["import", back, str(tmp_path / "b.jsonl")],
+        ["verify", back],
     ]
     for args in steps:
         result = runner.invoke(main, args)
@@ -122,10 +125,16 @@ def test_no_command_prints_the_password_of_the_url(tmp_path: Path, pg_url: str) 
     """The throwaway server trusts 127.0.0.1, so a URL with any password connects."""
     secret_url = pg_url.replace("postgresql://ctxlog@", "postgresql://ctxlog:hunter2@")
     runner, export = CliRunner(), str(tmp_path / "a.jsonl")
-    outputs = [runner.invoke(main, args) for args in (
-        ["demo", secret_url], ["export", secret_url, "-o", export], ["verify", secret_url],
-        ["runs", secret_url], ["tree", secret_url, "--run", "nope"],
-    )]
+    outputs = [
+        runner.invoke(main, args)
+        for args in (
+            ["demo", secret_url],
+            ["export", secret_url, "-o", export],
+            ["verify", secret_url],
+            ["runs", secret_url],
+            ["tree", secret_url, "--run", "nope"],
+        )
+    ]
     assert [r.exit_code for r in outputs] == [0, 0, 0, 0, 4]
     for result in outputs:
         assert "hunter2" not in result.output and "hunter2" not in result.stderr

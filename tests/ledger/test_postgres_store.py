@@ -10,11 +10,10 @@ import pytest
 
 from ctxlog import ContextManager
 from ctxlog.errors import CtxlogError, InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
-from ctxlog.ledger.facade import Ledger, open_store
 from ctxlog.ledger import redacted
+from ctxlog.ledger.facade import Ledger, open_store
 from ctxlog.ledger.postgres import PostgresStore
 from ctxlog.ledger.store import Store
-
 from ctxlog.testing.conformance import META, make_records
 from ctxlog.testing.shared import SharedStoreConformance
 
@@ -72,20 +71,23 @@ def test_password_is_kept_out_of_messages() -> None:
     )
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://ann:s3cret@127.0.0.1:1/x?connect_timeout=2",
-    "postgresql://127.0.0.1:1/x?user=ann&password=s3cret&connect_timeout=2",
-    "POSTGRESQL://ann:s3cret@127.0.0.1:1/x?connect_timeout=2",
-    "postgresql://ann:s3cr%zzet@127.0.0.1:1/x",
-    "mysql://ann:s3cret@127.0.0.1/x",
-    "postgresql://ann:s3cr?et@127.0.0.1:1/x",
-    "postgresql://ann:s3cr#et@127.0.0.1:1/x",
-    "postgresql://ann:s3cr@et@127.0.0.1:1/x",
-    "postgresql://ann:s3cr/et@127.0.0.1:1/x",
-    "postgresql://127.0.0.1:1/x?user=ann&pass%77ord=s3cret&connect_timeout=2",
-    "host=127.0.0.1 port=1 user=ann password=s3cret connect_timeout=2",
-    "postgresql:ann:s3cret@127.0.0.1",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://ann:s3cret@127.0.0.1:1/x?connect_timeout=2",
+        "postgresql://127.0.0.1:1/x?user=ann&password=s3cret&connect_timeout=2",
+        "POSTGRESQL://ann:s3cret@127.0.0.1:1/x?connect_timeout=2",
+        "postgresql://ann:s3cr%zzet@127.0.0.1:1/x",
+        "mysql://ann:s3cret@127.0.0.1/x",
+        "postgresql://ann:s3cr?et@127.0.0.1:1/x",
+        "postgresql://ann:s3cr#et@127.0.0.1:1/x",
+        "postgresql://ann:s3cr@et@127.0.0.1:1/x",
+        "postgresql://ann:s3cr/et@127.0.0.1:1/x",
+        "postgresql://127.0.0.1:1/x?user=ann&pass%77ord=s3cret&connect_timeout=2",
+        "host=127.0.0.1 port=1 user=ann password=s3cret connect_timeout=2",
+        "postgresql:ann:s3cret@127.0.0.1",
+    ],
+)
 def test_no_error_message_shows_the_password(url: str) -> None:
     with pytest.raises(CtxlogError) as caught:
         Ledger.open(url)
@@ -317,14 +319,17 @@ def test_writers_read_the_head_after_the_lock_whatever_the_default_isolation(pg_
     assert verify(pg_url).events == 3 * 61
 
 
-def test_a_connection_string_is_a_server_ledger_not_a_file(pg_cluster: object, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_connection_string_is_a_server_ledger_not_a_file(
+    pg_cluster: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ctxlog import replay
 
     url = pg_cluster.new_schema()  # type: ignore[attr-defined]
     schema = url.rsplit("%3D", 1)[-1]
-    conninfo = (f"host=127.0.0.1 port={pg_cluster.port} user=ctxlog password=hunter2 "  # type: ignore[attr-defined]
-                f"dbname=postgres options='-csearch_path={schema}'")
+    conninfo = (
+        f"host=127.0.0.1 port={pg_cluster.port} user=ctxlog password=hunter2 "  # type: ignore[attr-defined]
+        f"dbname=postgres options='-csearch_path={schema}'"
+    )
     monkeypatch.chdir(tmp_path)
     with ContextManager(conninfo, run="r") as mgr:
         mgr.set("a", 1)
@@ -362,12 +367,15 @@ def test_a_writer_kept_waiting_for_the_lock_gives_up_and_appends_nothing(
     assert verify(pg_url).events == 3
 
 
-@pytest.mark.parametrize("error, expected, words", [
-    (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), StorageError, "cancelled"),
-    (psycopg.errors.ProgramLimitExceeded("index row requires 9024 bytes"), InvalidArgumentError, "too large"),
-    (psycopg.errors.DiskFull("could not extend file"), StorageError, "PostgreSQL failed"),
-    (psycopg.OperationalError("server closed the connection unexpectedly"), StorageError, "cannot reach"),
-])
+@pytest.mark.parametrize(
+    "error, expected, words",
+    [
+        (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), StorageError, "cancelled"),
+        (psycopg.errors.ProgramLimitExceeded("index row requires 9024 bytes"), InvalidArgumentError, "too large"),
+        (psycopg.errors.DiskFull("could not extend file"), StorageError, "PostgreSQL failed"),
+        (psycopg.OperationalError("server closed the connection unexpectedly"), StorageError, "cannot reach"),
+    ],
+)
 def test_server_errors_become_ctxlog_errors_that_say_what_happened(
     error: Exception, expected: type, words: str
 ) -> None:

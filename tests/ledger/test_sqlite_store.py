@@ -11,7 +11,6 @@ from ctxlog.errors import NotALedgerError
 from ctxlog.ledger import Ledger
 from ctxlog.ledger.sqlite import SQLiteStore
 from ctxlog.ledger.store import Store
-
 from ctxlog.testing.conformance import META, StoreConformance, make_records
 from ctxlog.testing.shared import SharedStoreConformance
 

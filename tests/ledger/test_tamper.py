@@ -18,7 +18,7 @@ from ..attack import attacker
 
 EVENTS = 12
 FORGED_ROW = (
-    "INSERT INTO events VALUES (?, 'r', ?, 1, 'set', 'root', 1, '{\"kind\":\"set\",\"key\":\"x\",\"value\":1}', ?)"
+    'INSERT INTO events VALUES (?, \'r\', ?, 1, \'set\', \'root\', 1, \'{"kind":"set","key":"x","value":1}\', ?)'
 )
 
 
@@ -70,8 +70,15 @@ def bad_offset(path: str, **kw: object) -> int | None:
 
 @pytest.mark.parametrize(
     "column, value",
-    [("payload", '{"kind":"set","key":"k1","value":{"i":999}}'), ("kind", "deleted"), ("context", "elsewhere"),
-     ("ts", 1), ("cause", 5), ("run", "other"), ("seq", 40)],
+    [
+        ("payload", '{"kind":"set","key":"k1","value":{"i":999}}'),
+        ("kind", "deleted"),
+        ("context", "elsewhere"),
+        ("ts", 1),
+        ("cause", 5),
+        ("run", "other"),
+        ("seq", 40),
+    ],
 )
 def test_changed_column_is_found_at_its_offset(ledger: str, column: str, value: object) -> None:
     with attacker(ledger) as conn:

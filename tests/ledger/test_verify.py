@@ -4,7 +4,6 @@ import msgspec
 
 from ctxlog.ledger.chain import Chain
 from ctxlog.ledger.verify import verify_records
-
 from ctxlog.testing.conformance import make_records
 
 

@@ -5,7 +5,11 @@ from ctxlog.projections.merge import deep_merge, merged
 
 
 def test_keep_existing_keeps_parent_values_including_none() -> None:
-    assert merged({"a": 1, "n": None}, {"a": 2, "n": 3, "b": 4}, MergePolicy.KEEP_EXISTING) == {"a": 1, "n": None, "b": 4}
+    assert merged({"a": 1, "n": None}, {"a": 2, "n": 3, "b": 4}, MergePolicy.KEEP_EXISTING) == {
+        "a": 1,
+        "n": None,
+        "b": 4,
+    }
 
 
 def test_overwrite_lets_child_win() -> None:

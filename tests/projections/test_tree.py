@@ -10,7 +10,9 @@ def small_tree() -> ContextTree:
     tree = ContextTree("r")
     tree.contexts = {
         "root": ExecutionContext(id="root", parent_id=None, name="root", data={"a": 1}, children=["box"]),
-        "box": ExecutionContext(id="box", parent_id="root", name="box", isolation=IsolationLevel.SANDBOXED, children=["in"]),
+        "box": ExecutionContext(
+            id="box", parent_id="root", name="box", isolation=IsolationLevel.SANDBOXED, children=["in"]
+        ),
         "in": ExecutionContext(id="in", parent_id="box", name="in", data={"b": 2}),
     }
     tree.root_id, tree.current_id = "root", "in"

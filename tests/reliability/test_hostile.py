@@ -14,14 +14,27 @@ from ctxlog import ContextManager, CtxlogError, replay
 from ctxlog.audit import verify
 from ctxlog.projections.values import MAX_DEPTH, MAX_VALUE_BYTES
 
-SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.floats(allow_nan=False, allow_infinity=False)
-JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+SCALARS = (
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.floats(allow_nan=False, allow_infinity=False)
+)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
 
 NOT_JSON = st.one_of(
-    st.just(float("nan")), st.just(float("inf")), st.just(float("-inf")),
-    st.sets(st.integers(), max_size=3), st.frozensets(st.integers(), max_size=3),
-    st.tuples(st.integers()), st.binary(max_size=8), st.complex_numbers(allow_nan=False),
-    st.builds(object), st.dates(), st.decimals(allow_nan=False),
+    st.just(float("nan")),
+    st.just(float("inf")),
+    st.just(float("-inf")),
+    st.sets(st.integers(), max_size=3),
+    st.frozensets(st.integers(), max_size=3),
+    st.tuples(st.integers()),
+    st.binary(max_size=8),
+    st.complex_numbers(allow_nan=False),
+    st.builds(object),
+    st.dates(),
+    st.decimals(allow_nan=False),
     st.dictionaries(st.integers(), st.integers(), min_size=1, max_size=3),
 )
 
@@ -30,8 +43,15 @@ def poisoned() -> st.SearchStrategy[object]:
     """A JSON value with one non-JSON value hidden somewhere inside."""
     return st.recursive(
         NOT_JSON,
-        lambda inner: st.builds(lambda xs, x: [*xs, x], st.lists(JSON, max_size=3), inner)
-        | st.builds(lambda d, k, x: {**d, k: x}, st.dictionaries(st.text(max_size=5), JSON, max_size=3), st.text(max_size=5), inner),
+        lambda inner: (
+            st.builds(lambda xs, x: [*xs, x], st.lists(JSON, max_size=3), inner)
+            | st.builds(
+                lambda d, k, x: {**d, k: x},
+                st.dictionaries(st.text(max_size=5), JSON, max_size=3),
+                st.text(max_size=5),
+                inner,
+            )
+        ),
         max_leaves=6,
     )
 
@@ -77,7 +97,10 @@ def test_deserialize_garbage_is_refused_and_appends_nothing(base: str, data: byt
 
 
 @settings(max_examples=60)
-@given(cut=st.floats(min_value=0.0, max_value=0.95), flips=st.lists(st.tuples(st.floats(0, 0.999), st.integers(1, 255)), max_size=4))
+@given(
+    cut=st.floats(min_value=0.0, max_value=0.95),
+    flips=st.lists(st.tuples(st.floats(0, 0.999), st.integers(1, 255)), max_size=4),
+)
 def test_truncated_or_corrupted_file_gives_a_ctxlog_error_or_an_honest_answer(
     base: str, tmp_path_factory: pytest.TempPathFactory, cut: float, flips: list[tuple[float, int]]
 ) -> None:

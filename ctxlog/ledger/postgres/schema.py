@@ -5,8 +5,23 @@ Columns match the SQLite schema one for one; text columns that are compared or s
 """
 
 __all__ = [
-    "CHECKPOINT_OFFSET", "CHECKPOINT_ROWS", "COLUMNS", "HEAD", "INSERT", "KIND_COUNTS", "LAST_SEQS", "LOCK_CLASS",
-    "OBJECTS", "PUT_SNAPSHOT", "RECORD_AT", "RUNS", "SCAN", "SCAN_RUN", "SCHEMA", "SIZE", "SNAPSHOTS_BEFORE",
+    "CHECKPOINT_OFFSET",
+    "CHECKPOINT_ROWS",
+    "COLUMNS",
+    "HEAD",
+    "INSERT",
+    "KIND_COUNTS",
+    "LAST_SEQS",
+    "LOCK_CLASS",
+    "OBJECTS",
+    "PUT_SNAPSHOT",
+    "RECORD_AT",
+    "RUNS",
+    "SCAN",
+    "SCAN_RUN",
+    "SCHEMA",
+    "SIZE",
+    "SNAPSHOTS_BEFORE",
     "WRITE_LOCK",
 ]
 
@@ -56,9 +71,7 @@ BEGIN RETURN payload::json ->> 'name'; EXCEPTION WHEN others THEN RETURN NULL; E
 """
 
 SCAN = f'SELECT {COLUMNS} FROM events WHERE "offset" <= %s AND "offset" > %s ORDER BY "offset"'
-SCAN_RUN = (
-    f'SELECT {COLUMNS} FROM events WHERE run = %s AND "offset" > %s AND "offset" <= %s AND seq > %s ORDER BY seq'
-)
+SCAN_RUN = f'SELECT {COLUMNS} FROM events WHERE run = %s AND "offset" > %s AND "offset" <= %s AND seq > %s ORDER BY seq'
 RECORD_AT = f'SELECT {COLUMNS} FROM events WHERE "offset" = %s'
 RUNS = (
     'SELECT run, count(*), min("offset"), max("offset"), min(ts), max(ts), '
@@ -67,7 +80,7 @@ RUNS = (
 CHECKPOINT_ROWS = f"SELECT {COLUMNS} FROM events WHERE run = %s AND kind = 'checkpoint' ORDER BY \"offset\""
 CHECKPOINT_OFFSET = (
     "SELECT \"offset\" FROM events WHERE run = %s AND kind = 'checkpoint' "
-    "AND ctxlog_checkpoint_name(payload) = %s ORDER BY \"offset\" LIMIT 1"
+    'AND ctxlog_checkpoint_name(payload) = %s ORDER BY "offset" LIMIT 1'
 )
 PUT_SNAPSHOT = (
     'INSERT INTO snapshots (run, seq, "offset", hash, state) VALUES (%s, %s, %s, %s, %s) '

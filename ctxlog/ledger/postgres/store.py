@@ -75,7 +75,8 @@ class PostgresStore(Store):
         self._contended = False
         self._url, self._closed, self._txn_open = url, False, False
         self._settings = [
-            f"SET lock_timeout = '{errors.LOCK_TIMEOUT}'", "SET plan_cache_mode = force_custom_plan",
+            f"SET lock_timeout = '{errors.LOCK_TIMEOUT}'",
+            "SET plan_cache_mode = force_custom_plan",
             "SET default_transaction_isolation = 'read committed'",  # the head is read after the lock
         ]
         if level in ("OFF", "NORMAL"):
@@ -307,8 +308,15 @@ class PostgresStore(Store):
                 self._seq_cache[record.run] = max(self._seq_cache[record.run], record.seq)
 
     def _pages(
-        self, sql: str, params: tuple, key: int, start: int, *, desc: bool = False,
-        row: Callable[..., T] = Record, page: int = PAGE,  # type: ignore[assignment]
+        self,
+        sql: str,
+        params: tuple,
+        key: int,
+        start: int,
+        *,
+        desc: bool = False,
+        row: Callable[..., T] = Record,
+        page: int = PAGE,  # type: ignore[assignment]
     ) -> Iterator[T]:
         """Rows of ``sql`` (which ends in a ``> %s`` or ``< %s`` on column ``key``), a page at a time."""
         last = start
@@ -323,9 +331,7 @@ class PostgresStore(Store):
     def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
         return self._pages(Q.SCAN, (clamp(until),), 0, clamp(after))
 
-    def scan_run(
-        self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None
-    ) -> Iterator[Record]:
+    def scan_run(self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None) -> Iterator[Record]:
         return self._pages(Q.SCAN_RUN, (run, clamp(after), clamp(until)), 2, clamp(after_seq))
 
     def record_at(self, offset: int) -> Record | None:
