@@ -3,6 +3,10 @@
 Every operation on the context tree is an event appended to an append-only log that is also a
 hash chain; the tree at any checkpoint or offset is a replay of that log. ``ContextManager`` is
 the command side; ``ctxlog.audit`` the read side, one function per ``ctxlog`` command.
+
+Values are what JSON holds, nested at most ``MAX_DEPTH`` (100) levels deep and at most
+``MAX_VALUE_BYTES`` (16 MiB) encoded; anything else is refused with an InvalidValueError naming
+the key path, and nothing is appended. Every error derives from ``CtxlogError``.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from .errors import (
     UnknownKeyError,
     UnknownRunError,
 )
-from .manager import Branch, Checkpoint, ContextManager, Step, current
+from .manager import Branch, Checkpoint, ContextManager, current
 from .projections import MAX_DEPTH, MAX_VALUE_BYTES, ContextTree, ExecutionContext, IsolationLevel, MergePolicy
 
 __version__ = "0.1.0"
@@ -63,7 +67,6 @@ __all__ = [
     "NotInitializedError",
     "ReadOnlyError",
     "SchemaVersionError",
-    "Step",
     "StorageError",
     "UnknownCheckpointError",
     "UnknownContextError",

@@ -30,6 +30,30 @@ leaves the live tree as it was, so catching a ``CtxlogError`` never leaves a hal
 
 from __future__ import annotations
 
+__all__ = [
+    "CheckpointError",
+    "ConcurrencyError",
+    "ContextError",
+    "ContextStateError",
+    "CtxlogError",
+    "DeserializeError",
+    "DuplicateCheckpointError",
+    "IntegrityError",
+    "InvalidArgumentError",
+    "InvalidValueError",
+    "KeyMismatchError",
+    "LedgerError",
+    "NotALedgerError",
+    "NotInitializedError",
+    "ReadOnlyError",
+    "SchemaVersionError",
+    "StorageError",
+    "UnknownCheckpointError",
+    "UnknownContextError",
+    "UnknownKeyError",
+    "UnknownRunError",
+]
+
 
 class CtxlogError(Exception):
     """Base of every error raised by ctxlog."""
@@ -124,7 +148,11 @@ class StorageError(LedgerError):
 
 
 class IntegrityError(CtxlogError):
-    """The hash chain does not verify: the log was changed after it was written."""
+    """The hash chain does not verify: the log was changed after it was written.
+
+    ``IntegrityError(message, offset, reason)``: ``offset`` is the first bad offset when known,
+    ``reason`` what is wrong there (the ``message`` when not given).
+    """
 
     def __init__(self, message: str, offset: int | None = None, reason: str | None = None) -> None:
         super().__init__(message)

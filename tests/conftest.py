@@ -1,4 +1,6 @@
-"""Shared fixtures: a fresh ledger path per test, a throwaway PostgreSQL server, hypothesis profiles.
+"""Shared fixtures: a fresh ledger path per test, a throwaway PostgreSQL server, hypothesis profiles,
+and the small ledgers with known contents that several test packages read (the demo run, an empty
+ledger, a keyed ledger).
 
 The PostgreSQL tests skip, saying why, on a machine without PostgreSQL; under CI (``CI`` set) a
 missing server is a failure instead, so the backend can never pass by not being tested.
@@ -15,6 +17,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from ctxlog import ContextManager
+from ctxlog.audit import demo as write_demo
+from ctxlog.ledger import Ledger
 
 settings.register_profile("default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -78,7 +84,48 @@ def ledger_path(tmp_path: Path) -> str:
 
 @pytest.fixture
 def mgr(ledger_path: str) -> Iterator[object]:
-    from ctxlog import ContextManager
-
     with ContextManager(ledger_path, run="test") as manager:
         yield manager
+
+
+@pytest.fixture
+def location(ledger_path: str) -> str:
+    """Where a test's ledger is made: a SQLite file here; a module that tests both engines overrides
+    it (``fresh_ledgers``), and the ledgers built on ``location`` (``keyed``) follow."""
+    return ledger_path
+
+
+KEY = b"secret"
+"""The key of the ``keyed`` ledger (and of the CLI's ``key_file``)."""
+
+
+@pytest.fixture
+def keyed_sets() -> list[tuple[str, object]]:
+    """What run ``r`` of the ``keyed`` ledger sets, in order: ``a`` = 1 (two events with the root).
+    A module that needs a longer keyed log overrides this fixture."""
+    return [("a", 1)]
+
+
+@pytest.fixture
+def keyed(location: str, keyed_sets: list[tuple[str, object]]) -> str:
+    """A keyed (HMAC-SHA256 under KEY) ledger at ``location``: run ``r`` setting ``keyed_sets``."""
+    with ContextManager(location, run="r", key=KEY) as manager:
+        for key, value in keyed_sets:
+            manager.set(key, value)
+    return location
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> str:
+    """The sample run ``demo`` (47 events; checkpoints loaded=9, validated=38, finished=47)."""
+    path = str(tmp_path / "ctx.db")
+    write_demo(path, run="demo")
+    return path
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path) -> str:
+    """A ctxlog ledger with its schema and no events."""
+    path = str(tmp_path / "empty.db")
+    Ledger.open(path).close()
+    return path

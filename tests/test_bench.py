@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ctxlog.testing import find_bindir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +40,7 @@ PEER_ROWS = [
 ]
 
 
+@pytest.mark.slow
 def test_quick_benchmark_runs_and_prints_the_table(tmp_path: Path) -> None:
     out_json = tmp_path / "bench.json"
     workdir = tmp_path / "work"

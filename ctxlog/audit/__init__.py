@@ -4,8 +4,11 @@
 ``audit.get``, ``audit.diff``, ``audit.graph``, ``audit.verify``, ``audit.head``,
 ``audit.export``, ``audit.import_``, ``audit.stats`` and ``audit.demo`` take what the command
 takes. Every one opens the ledger read-only (but ``import_`` and ``demo``, which write) and
-closes it before returning; ``log`` when its stream ends. ``progress`` callbacks receive
-``(events done, events in all)`` every 10,000 events.
+closes it before returning; ``log`` when its stream ends.
+
+``progress`` callbacks (the ``Progress`` type) receive ``(events done, events in all)`` every
+``PROGRESS_EVERY`` (10,000) events. ``KINDS`` lists the event kinds ``log`` filters on;
+``GRAPH_FORMATS`` the diagram languages of ``graph``; ``Record`` is the row ``log`` yields.
 """
 
 from __future__ import annotations

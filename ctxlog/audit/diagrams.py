@@ -16,8 +16,8 @@ GRAPH_FORMATS = ("mermaid", "dot")
 
 
 def graph(path: str, *, run: str | None = None, until: str | int | None = None, format: str = "mermaid") -> str:
-    """The context hierarchy of ``run`` at ``until`` as diagram source in ``format``: Mermaid
-    ``graph TD`` or Graphviz ``digraph``, labelled with ids and statuses."""
+    """The context hierarchy of ``run`` of the ledger at ``path`` at ``until``, as diagram source in
+    ``format``: Mermaid ``graph TD`` or Graphviz ``digraph``, labelled with ids and statuses."""
     if format not in GRAPH_FORMATS:
         raise InvalidArgumentError(f"graph format must be one of {', '.join(GRAPH_FORMATS)}, not {format!r}")
     at = replay(path, run=run, until=until)

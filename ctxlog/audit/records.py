@@ -34,15 +34,25 @@ class LedgerStats(msgspec.Struct, frozen=True):
     """Size and shape of a ledger: events by kind, runs, checkpoints, snapshots, bytes on disk."""
 
     ledger_id: str
+    """The ledger's id."""
     schema_version: int
+    """Its storage schema version."""
     hash_algorithm: str
+    """``"sha256"`` or ``"hmac-sha256"``."""
     runs: int
+    """How many runs it holds."""
     events: int
+    """How many events."""
     checkpoints: int
+    """How many checkpoints, automatic ones included."""
     snapshots: int
+    """How many cached projection snapshots."""
     size_bytes: int
+    """Bytes on disk (the file and its WAL; the tables on PostgreSQL)."""
     bytes_per_event: float
+    """``size_bytes / events``."""
     kinds: dict[str, int]
+    """Events by kind, most frequent first."""
 
 
 def _open(path: str) -> Ledger:
@@ -56,7 +66,8 @@ def runs(path: str) -> list[RunInfo]:
 
 
 def checkpoints(path: str, *, run: str | None = None) -> list[CheckpointInfo]:
-    """The checkpoints of ``run`` (the only run when None), in order, automatic ones included."""
+    """The checkpoints of ``run`` (the only run when None) in the ledger at ``path``, in order,
+    automatic ones included."""
     with _open(path) as ledger:
         chosen = ledger.choose_run(run)
         return [
@@ -108,8 +119,9 @@ def log(
     kinds: Iterable[str] = (),
     context: str | None = None,
 ) -> EventStream:
-    """The events of ``run`` in order: after offset ``since``, up to checkpoint or offset ``until``,
-    of ``kinds`` (all when empty), that acted on ``context`` (any when None).
+    """The events of ``run`` in the ledger at ``path``, in order: after offset ``since``, up to
+    checkpoint or offset ``until``, of ``kinds`` (all when empty), that acted on ``context`` (any
+    when None).
 
     Arguments are checked before the stream is returned: an unknown run, checkpoint, kind or
     context raises here, not midway.

@@ -74,8 +74,9 @@ def get(
 
 
 def diff(path: str, a: str | int, b: str | int, *, run: str | None = None) -> TreeDiff:
-    """What changed in ``run`` between checkpoints (or offsets) ``a`` and ``b``: contexts added and
-    removed, status changes, and each context's own keys added, changed and removed."""
+    """What changed in ``run`` of the ledger at ``path`` between checkpoints (or offsets) ``a`` and
+    ``b``: contexts added and removed, status changes, and each context's own keys added, changed
+    and removed."""
     with Ledger.open(path, readonly=True, create=False) as ledger:
         chosen = ledger.choose_run(run)
         old = load_tree(ledger, chosen, ledger.resolve(chosen, a))

@@ -10,6 +10,8 @@ from .commands_log import checkpoints, head, log, runs, stats
 from .commands_tree import diff, get, graph, replay, tree
 from .errors import CtxlogGroup
 
+__all__ = ["main"]
+
 
 @click.group(cls=CtxlogGroup)
 @click.version_option(__version__, prog_name="ctxlog")

@@ -9,6 +9,8 @@ from ..audit import redacted
 from .errors import Failed
 from .options import HeadType, key_file_option, ledger_argument, output_file, progress_bar
 
+__all__ = ["demo", "export", "import_", "verify"]
+
 
 @click.command()
 @ledger_argument

@@ -18,6 +18,8 @@ from .render import (
     to_json,
 )
 
+__all__ = ["checkpoints", "head", "log", "runs", "stats"]
+
 
 @click.command()
 @ledger_argument

@@ -8,6 +8,8 @@ from .. import ContextTree, audit
 from .options import json_option, key_file_option, ledger_argument, progress_bar, run_option, until_option
 from .render import diff_lines, to_json, tree_lines
 
+__all__ = ["diff", "get", "graph", "replay", "tree", "verify_option"]
+
 verify_option = click.option(
     "--verify", "verify", is_flag=True, help="Check the chain of every event folded (a keyed ledger needs --key-file)."
 )

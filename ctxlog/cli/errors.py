@@ -19,6 +19,18 @@ from .. import (
     UnknownRunError,
 )
 
+__all__ = [
+    "EXIT_CODES",
+    "BadArgument",
+    "BadFile",
+    "CommandError",
+    "CtxlogGroup",
+    "Failed",
+    "KeyProblem",
+    "UnknownName",
+    "to_click",
+]
+
 
 class CommandError(click.ClickException):
     """A user error: ``Error: <message>`` on one line of stderr, then exit ``exit_code``."""

@@ -16,6 +16,19 @@ import click
 from ..audit import Progress
 from .errors import BadFile
 
+__all__ = [
+    "PROGRESS_MIN_EVENTS",
+    "HeadType",
+    "is_terminal",
+    "json_option",
+    "key_file_option",
+    "ledger_argument",
+    "output_file",
+    "progress_bar",
+    "run_option",
+    "until_option",
+]
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 PROGRESS_MIN_EVENTS = 50_000

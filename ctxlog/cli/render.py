@@ -15,6 +15,26 @@ import msgspec
 from .. import ContextTree
 from ..audit import CheckpointInfo, ContextDiff, LedgerStats, Record, RunInfo, TreeDiff
 
+__all__ = [
+    "LOG_HEADER",
+    "PAYLOAD_WIDTH",
+    "LogEntry",
+    "checkpoint_json",
+    "checkpoints_lines",
+    "diff_lines",
+    "iso_time",
+    "log_json",
+    "log_line",
+    "plain",
+    "run_json",
+    "runs_lines",
+    "short_payload",
+    "stats_lines",
+    "table",
+    "to_json",
+    "tree_lines",
+]
+
 PAYLOAD_WIDTH = 80
 
 _encoder = msgspec.json.Encoder()

@@ -138,14 +138,24 @@ KINDS: tuple[str, ...] = tuple(KIND_OF.values())
 
 
 class Record(msgspec.Struct, frozen=True):
-    """One row of the log: an event in its place in the run and in the chain."""
+    """One row of the log: an event in its place in the run and in the chain (what ``audit.log``
+    yields)."""
 
     offset: int
+    """The global position in the ledger: 1, 2, 3 … with no gaps."""
     run: str
+    """The run the event belongs to."""
     seq: int
+    """The position inside the run: 1, 2, 3 …"""
     ts: int
+    """Wall-clock time of the append, in nanoseconds since the epoch."""
     kind: str
+    """The event kind (``set``, ``entered``, ``checkpoint`` …; see ``audit.KINDS``)."""
     context: str
+    """The id of the context the operation acted on."""
     cause: int | None
+    """The offset of the event that caused this one: the enclosing step's ``entered`` (None for the root)."""
     payload: str
+    """The event body as stored: msgspec JSON text carrying its ``kind``."""
     hash: str
+    """The chain link: SHA-256 (HMAC-SHA256 with a key) of the previous hash and this row's bytes."""

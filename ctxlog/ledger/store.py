@@ -66,12 +66,19 @@ class RunInfo(msgspec.Struct, frozen=True):
     """One run of a ledger, as ``ctxlog runs`` shows it."""
 
     run: str
+    """The run's name."""
     events: int
+    """How many events it has."""
     first_offset: int
+    """The offset of its first event."""
     last_offset: int
+    """The offset of its last event."""
     first_ts: int
+    """The time of its first event (ns since the epoch)."""
     last_ts: int
+    """The time of its last event (ns since the epoch)."""
     checkpoints: int
+    """How many checkpoints it has, automatic ones included."""
 
 
 class Snapshot(msgspec.Struct, frozen=True):

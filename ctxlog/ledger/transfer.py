@@ -31,15 +31,23 @@ class ExportHeader(msgspec.Struct, frozen=True, omit_defaults=True):
     """The first line of an export: what the rows need to be verified and imported."""
 
     ctxlog_export: int
+    """The export format's version."""
     ledger_id: str
+    """The id of the exported ledger."""
     hash_algorithm: str
+    """``"sha256"``, or ``"hmac-sha256"`` for a keyed ledger."""
     schema_version: int
+    """The schema version of the exported ledger."""
     events: int
+    """How many rows follow the header."""
     head: str
+    """``OFFSET:HASH`` of the last row, as ``ctxlog head`` prints it."""
     key_check: str | None = None
+    """For a keyed ledger: the tag that tells its key from a wrong one."""
 
     @property
     def head_pair(self) -> tuple[int, str]:
+        """:attr:`head` as ``(offset, hash)``."""
         offset, _, digest = self.head.partition(":")
         return int(offset), digest
 

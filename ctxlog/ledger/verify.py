@@ -24,13 +24,21 @@ class VerifyResult(msgspec.Struct, frozen=True):
     """The outcome of a chain check: ``ok``, or the first bad ``offset`` and why."""
 
     ok: bool
+    """Whether the whole chain verified."""
     events: int
+    """Rows checked before the end (or the first fault)."""
     runs: int
+    """Runs seen in them."""
     head_offset: int
+    """The offset of the last good row."""
     head_hash: str
+    """Its hash: with ``head_offset``, the ``OFFSET:HASH`` to keep for a later ``--head`` check."""
     algorithm: str
+    """``"sha256"`` or ``"hmac-sha256"``."""
     bad_offset: int | None = None
+    """The first offset that does not verify (None when ``ok``)."""
     reason: str | None = None
+    """What is wrong there (None when ``ok``)."""
 
     def summary(self) -> str:
         """One line for people and logs."""

@@ -8,8 +8,10 @@ checks every argument passes before anything is appended.
 
 from __future__ import annotations
 
-from .branches import Branch, Step, current
-from .manager import Checkpoint, ContextManager
+from .branches import Branch, current
+from .history import Checkpoint
+from .manager import ContextManager
 from .session import load_tree
+from .steps import Step
 
 __all__ = ["Branch", "Checkpoint", "ContextManager", "Step", "current", "load_tree"]

@@ -1,4 +1,4 @@
-"""Steps and parallel branches: the one step protocol, branch handles, and the parallel runners.
+"""Parallel branches: the branch handles and the runners that open, run and merge them.
 
 A :class:`Branch` is a handle bound to one context of the tree; its reads and writes go there
 (or into the steps it opens) whatever the manager's current context is, so branches running on
@@ -24,50 +24,13 @@ from ..projections import IsolationLevel, MergePolicy
 from . import edits
 from .arguments import id_arg, isolation_arg, merge_arg, positive_int_arg
 from .session import Session
+from .steps import Step
 
-__all__ = ["Branch", "Branches", "Step", "current", "run_aparallel", "run_parallel"]
+__all__ = ["Branch", "Branches", "current", "run_aparallel", "run_parallel"]
 
 T = TypeVar("T")
-Branches = Sequence[Callable[["Branch"], T]] | Mapping[str, Callable[["Branch"], T]]
-"""A list of callables (each named after its function) or a dict of them by branch name."""
 
 _CURRENT: contextvars.ContextVar[Branch | None] = contextvars.ContextVar("ctxlog_branch", default=None)
-
-
-class Step:
-    """The one step protocol, for ``with`` and ``async with`` alike: open a context for the body;
-    when the body raises, record the context failed and let the exception propagate; else close it.
-
-    ``async with`` runs the ledger writes on a worker thread, off the event loop.
-    """
-
-    __slots__ = ("_open", "_fail", "_leave", "id")
-
-    def __init__(
-        self, open: Callable[[], str], fail: Callable[[str, BaseException], None], leave: Callable[[str], None]
-    ) -> None:
-        self._open, self._fail, self._leave = open, fail, leave
-        self.id = ""
-
-    def __enter__(self) -> str:
-        self.id = self._open()
-        return self.id
-
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
-        if exc is None:
-            self._leave(self.id)
-        else:
-            self._fail(self.id, exc)
-
-    async def __aenter__(self) -> str:
-        self.id = await asyncio.to_thread(self._open)
-        return self.id
-
-    async def __aexit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
-        if exc is None:
-            await asyncio.to_thread(self._leave, self.id)
-        else:
-            await asyncio.to_thread(self._fail, self.id, exc)
 
 
 def current() -> Branch:
@@ -89,7 +52,8 @@ class Branch:
     manager's current context (which it never reads or moves).
 
     ``id`` is the branch's own context; :attr:`current_id` the innermost step open in it;
-    ``manager`` the ContextManager that ran the branch.
+    ``manager`` the ContextManager that ran the branch. Handles are made by ``parallel`` and
+    ``aparallel`` (``Branch(session, manager, context_id)``), not by callers.
     """
 
     __slots__ = ("_session", "manager", "id", "_stack")
@@ -189,6 +153,10 @@ class Branch:
 
     def __repr__(self) -> str:
         return f"Branch(id={self.id!r}, current_id={self.current_id!r})"
+
+
+Branches = Sequence[Callable[[Branch], T]] | Mapping[str, Callable[[Branch], T]]
+"""A list of callables (each named after its function) or a dict of them by branch name."""
 
 
 def _branch_name(fn: object, index: int) -> str:

@@ -16,38 +16,26 @@ import msgspec
 
 from ..errors import (
     ContextStateError,
-    DeserializeError,
-    DuplicateCheckpointError,
-    InvalidArgumentError,
     NotInitializedError,
-    UnknownCheckpointError,
 )
-from ..ledger import Initialized, Ledger, Loaded, Merged, Restored, Switched
+from ..ledger import Initialized, Ledger, Merged, Switched
 from ..projections import (
     ContextTree,
     ExecutionContext,
     IsolationLevel,
     MergePolicy,
-    check_tree_state,
-    decode_tree_state,
 )
-from . import edits
+from . import edits, history
 from .arguments import enum_arg, id_arg, isolation_arg, merge_arg, name_arg, positive_int_arg, run_arg
-from .branches import Branches, Step, run_aparallel, run_parallel
-from .session import AUTO_PREFIX, ROOT, Session, load_tree
+from .branches import Branches, run_aparallel, run_parallel
+from .history import Checkpoint
+from .session import ROOT, Session
+from .steps import Step
 
-__all__ = ["Checkpoint", "ContextManager"]
+__all__ = ["ContextManager"]
 
 T = TypeVar("T")
 _encoder = msgspec.json.Encoder()
-
-
-class Checkpoint(msgspec.Struct, frozen=True):
-    """A named point of a run: restoring it, or replaying until it, gives the tree after ``offset``."""
-
-    name: str
-    offset: int
-    run: str
 
 
 class ContextManager:
@@ -197,60 +185,20 @@ class ContextManager:
     def checkpoint(self, name: str) -> Checkpoint:
         """Record a checkpoint ``name`` (unique in the run); restore it or replay until it later by
         its name or its offset."""
-        name_arg(name, "name")
-        if name.startswith(AUTO_PREFIX) and name[len(AUTO_PREFIX) :].isdigit():
-            raise InvalidArgumentError(f"checkpoint name {name!r} is reserved for automatic checkpoints")
-        s = self._session
-        with s.operation():
-            if name in s.tree.checkpoints:
-                raise DuplicateCheckpointError(
-                    f"run {s.run!r} already has a checkpoint {name!r} (offset {s.tree.checkpoints[name]})"
-                )
-            s.current()
-            record = s.checkpoint(name)
-        return Checkpoint(name, record.offset, s.run)
+        return history.checkpoint(self._session, name)
 
     def restore(self, checkpoint: str | int) -> None:
         """Make the tree exactly as it was at ``checkpoint``: a checkpoint name or an offset of this
         run. Recorded as an event; history is never rewritten."""
-        if isinstance(checkpoint, bool) or not isinstance(checkpoint, (str, int)):
-            raise InvalidArgumentError(f"restore takes a checkpoint name or an offset, not {checkpoint!r}")
-        s = self._session
-        with s.operation():
-            if s.tree.seq == 0:
-                raise UnknownCheckpointError(f"run {s.run!r} has no events to restore")
-            named = isinstance(checkpoint, str) and checkpoint in s.tree.checkpoints
-            offset = s.tree.checkpoints[checkpoint] if named else s.ledger.resolve(s.run, checkpoint)  # type: ignore[index]
-            assert offset is not None
-            target = load_tree(s.ledger, s.run, offset)
-            event = Restored(
-                target=offset, state=msgspec.Raw(target.to_bytes()), checkpoint=checkpoint if named else None
-            )  # type: ignore[arg-type]
-            assert target.current_id is not None
-            s.append(event, target.current_id, offset)
+        history.restore(self._session, checkpoint)
 
     def serialize(self) -> bytes:
         """The whole tree (contexts, current, root) as JSON bytes; appends nothing."""
-        s = self._session
-        with s.lock:
-            if s.tree.root_id is None:
-                raise NotInitializedError(f"run {s.run!r} has no tree to serialize yet")
-            return s.tree.to_bytes()
+        return history.serialize(self._session)
 
     def deserialize(self, data: bytes | str) -> None:
         """Replace the whole tree, current context included, with the serialized tree ``data``."""
-        if not isinstance(data, (bytes, bytearray, memoryview, str)):
-            raise DeserializeError(f"deserialize takes bytes, not {type(data).__name__}")
-        try:
-            state = decode_tree_state(bytes(data) if not isinstance(data, str) else data)
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-            raise DeserializeError(f"not a serialized context tree: {exc}") from exc
-        check_tree_state(state)
-        payload = msgspec.Raw(_encoder.encode(state))
-        s = self._session
-        with s.operation():
-            cause = s.tree.context().created_offset if s.tree.current_id is not None else None
-            s.append(Loaded(state=payload), state.current_id, cause)  # type: ignore[arg-type]
+        history.deserialize(self._session, data)
 
     # -- structured steps and branches -----------------------------------------------------------
 

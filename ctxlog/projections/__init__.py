@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .check import check_tree_state
 from .diff import ContextDiff, KeyChange, TreeDiff, diff_trees
-from .fold import apply, fold
+from .folds import apply, fold
 from .merge import deep_merge, merged
 from .policies import IsolationLevel, MergePolicy
 from .tree import TREE_FORMAT, ContextTree, ExecutionContext, ProjectionState, TreeState, decode_tree_state

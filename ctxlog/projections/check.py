@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import DeserializeError, InvalidValueError
-from .tree import TREE_FORMAT, TreeState
+from .tree import TREE_FORMAT, ExecutionContext, TreeState
 from .values import check_value
 
 __all__ = ["check_tree_state"]
@@ -25,28 +25,44 @@ def check_tree_state(state: TreeState) -> None:
     if contexts[state.root_id].parent_id is not None:
         raise DeserializeError(f"root {state.root_id!r} has a parent")
     for cid, ctx in contexts.items():
-        if ctx.id != cid or not cid:
-            raise DeserializeError(f"context stored under {cid!r} has id {ctx.id!r}")
-        if "\x00" in cid:
-            raise DeserializeError(f"context id {cid!r} holds a NUL character, which no ledger column stores")
-        if ctx.status not in STATUSES:
-            raise DeserializeError(f"context {cid!r} has unknown status {ctx.status!r}")
-        if ctx.parent_id is None and cid != state.root_id:
-            raise DeserializeError(f"context {cid!r} has no parent but is not the root")
-        if ctx.parent_id is not None:
-            parent = contexts.get(ctx.parent_id)
-            if parent is None:
-                raise DeserializeError(f"context {cid!r} has a dangling parent {ctx.parent_id!r}")
-            if parent.children.count(cid) != 1:
-                raise DeserializeError(f"parent {ctx.parent_id!r} does not list child {cid!r} once")
-        for child in ctx.children:
-            if child not in contexts or contexts[child].parent_id != cid:
-                raise DeserializeError(f"context {cid!r} lists {child!r}, which is not its child")
-        for key, value in ctx.data.items():
-            try:
-                check_value(value, f"{cid}:{key}")
-            except InvalidValueError as exc:
-                raise DeserializeError(str(exc)) from exc
+        _check_context(state, cid, ctx)
+    _check_acyclic(contexts)
+    current = contexts.get(state.current_id) if state.current_id is not None else None
+    if current is None:
+        raise DeserializeError(f"current context {state.current_id!r} is not among the contexts")
+    if current.status != "active":
+        raise DeserializeError(f"current context {state.current_id!r} is {current.status}, not active")
+
+
+def _check_context(state: TreeState, cid: str, ctx: ExecutionContext) -> None:
+    """One context: its id, status, links to its parent and children, and its values."""
+    contexts = state.contexts
+    if ctx.id != cid or not cid:
+        raise DeserializeError(f"context stored under {cid!r} has id {ctx.id!r}")
+    if "\x00" in cid:
+        raise DeserializeError(f"context id {cid!r} holds a NUL character, which no ledger column stores")
+    if ctx.status not in STATUSES:
+        raise DeserializeError(f"context {cid!r} has unknown status {ctx.status!r}")
+    if ctx.parent_id is None and cid != state.root_id:
+        raise DeserializeError(f"context {cid!r} has no parent but is not the root")
+    if ctx.parent_id is not None:
+        parent = contexts.get(ctx.parent_id)
+        if parent is None:
+            raise DeserializeError(f"context {cid!r} has a dangling parent {ctx.parent_id!r}")
+        if parent.children.count(cid) != 1:
+            raise DeserializeError(f"parent {ctx.parent_id!r} does not list child {cid!r} once")
+    for child in ctx.children:
+        if child not in contexts or contexts[child].parent_id != cid:
+            raise DeserializeError(f"context {cid!r} lists {child!r}, which is not its child")
+    for key, value in ctx.data.items():
+        try:
+            check_value(value, f"{cid}:{key}")
+        except InvalidValueError as exc:
+            raise DeserializeError(str(exc)) from exc
+
+
+def _check_acyclic(contexts: dict[str, ExecutionContext]) -> None:
+    """Every chain of parents ends at the root: no context is its own ancestor."""
     rooted: set[str] = set()
     for cid in contexts:
         path: list[str] = []
@@ -57,8 +73,3 @@ def check_tree_state(state: TreeState) -> None:
             path.append(at)
             at = contexts[at].parent_id
         rooted.update(path)
-    current = contexts.get(state.current_id) if state.current_id is not None else None
-    if current is None:
-        raise DeserializeError(f"current context {state.current_id!r} is not among the contexts")
-    if current.status != "active":
-        raise DeserializeError(f"current context {state.current_id!r} is {current.status}, not active")

@@ -23,33 +23,51 @@ class KeyChange(msgspec.Struct, frozen=True):
     """One top-level key of a context's own data: ``old`` is None when added, ``new`` when removed."""
 
     key: str
+    """The key."""
     change: str
+    """``"added"``, ``"changed"`` or ``"removed"``."""
     old: Any = None
+    """The value before (None when added)."""
     new: Any = None
+    """The value after (None when removed)."""
 
 
 class ContextDiff(msgspec.Struct, frozen=True):
     """How one context differs: ``change`` is ``added``, ``removed``, ``status`` or ``data``."""
 
     id: str
+    """The context's id."""
     change: str
+    """``"added"``, ``"removed"``, ``"status"`` (its status changed) or ``"data"`` (only its keys)."""
     parent_id: str | None
+    """Its parent's id."""
     isolation: str
+    """Its isolation level's value."""
     is_parallel: bool
+    """Whether it is a parallel branch."""
     old_status: str | None
+    """Its status in tree ``a`` (None when added)."""
     new_status: str | None
+    """Its status in tree ``b`` (None when removed)."""
     keys: list[KeyChange]
+    """Its own top-level keys that differ."""
 
 
 class TreeDiff(msgspec.Struct, frozen=True):
     """Every difference between tree ``a`` (at ``a_offset``) and tree ``b`` (at ``b_offset``)."""
 
     run: str
+    """The run."""
     a_offset: int
+    """The offset of tree ``a``."""
     b_offset: int
+    """The offset of tree ``b``."""
     old_current: str | None
+    """The current context in ``a``."""
     new_current: str | None
+    """The current context in ``b``."""
     contexts: list[ContextDiff]
+    """One entry per context that differs, in ``b``'s order, then those only ``a`` has."""
 
     @property
     def empty(self) -> bool:

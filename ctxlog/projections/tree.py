@@ -22,15 +22,25 @@ class ExecutionContext(msgspec.Struct, kw_only=True):
     """One context of a run: its own data, its place in the tree, its status and metadata."""
 
     id: str
+    """Unique in the run, never reused: the step's name, or ``name-2``, ``name-3`` … when taken."""
     parent_id: str | None
+    """The parent's id; None for the root."""
     name: str
+    """The name it was opened with."""
     isolation: IsolationLevel = IsolationLevel.INHERIT
+    """How it reads its ancestors' data (see IsolationLevel)."""
     data: dict[str, Any] = {}
+    """Its own values, by key, in the order they were first set."""
     children: list[str] = []
+    """The ids of its children, in creation order."""
     status: str = "active"
+    """``"active"``, ``"exited"`` or ``"failed"``; only an active context can be current or written."""
     created_offset: int = 0
+    """The offset of the event that created it in this run (the ``cause`` of events inside it)."""
     created_at: float = 0.0
+    """When it was created: seconds since the epoch."""
     is_parallel: bool = False
+    """Whether it was created as a parallel branch."""
 
     def copy(self) -> ExecutionContext:
         """An independent deep copy (changing it changes nothing in the tree)."""
@@ -64,7 +74,13 @@ _projection_decoder = msgspec.json.Decoder(ProjectionState)
 
 
 class ContextTree:
-    """The contexts of one run at one offset.
+    """The contexts of one run at one offset: what the fold of a run's events produces.
+
+    ``contexts`` maps each id to its ExecutionContext (in creation order); ``current_id`` and
+    ``root_id`` name the current context and the root (None before the run has one);
+    ``checkpoints`` maps each checkpoint name of the run to its offset; ``offset`` and ``seq`` are
+    the position of the last event folded, in the log and in the run; ``run`` is the run's name;
+    ``known_ids`` every context id the run ever had (restores included), so none is reused.
 
     Equality compares the state (contexts, current and root), not positions in a log (``offset``,
     creation offsets) nor the run-wide checkpoint index: the tree restored from a checkpoint equals
@@ -86,7 +102,7 @@ class ContextTree:
     # -- reading ---------------------------------------------------------------------------------
 
     def context(self, context_id: str | None = None) -> ExecutionContext:
-        """The context with that id (the current one when None)."""
+        """The context ``context_id`` (the current one when None); UnknownContextError when none."""
         cid = self.current_id if context_id is None else context_id
         ctx = self.contexts.get(cid) if cid is not None else None
         if ctx is None:
@@ -95,8 +111,8 @@ class ContextTree:
             raise UnknownContextError(f"no context {cid!r} in run {self.run!r}")
         return ctx
 
-    def lookup(self, key: str, context_id: str | None = None) -> Any:
-        """The value ``key`` resolves to from that context, or the module's missing marker.
+    def _lookup(self, key: str, context_id: str | None = None) -> Any:
+        """The value ``key`` resolves to from context ``context_id``, or the module's missing marker.
 
         Own data first; then, while the context looked at is not SANDBOXED, its parent's.
         """
@@ -114,16 +130,16 @@ class ContextTree:
         return _MISSING
 
     def get(self, key: str, context_id: str | None = None, default: Any = None) -> Any:
-        """The value of ``key`` as that context (default: current) resolves it, else ``default``."""
-        value = self.lookup(key, context_id)
+        """The value of ``key`` as context ``context_id`` (default: current) resolves it, else ``default``."""
+        value = self._lookup(key, context_id)
         return default if value is _MISSING else value
 
     def has(self, key: str, context_id: str | None = None) -> bool:
-        """Whether ``key`` resolves from that context (a stored None counts)."""
-        return self.lookup(key, context_id) is not _MISSING
+        """Whether ``key`` resolves from context ``context_id`` (a stored None counts)."""
+        return self._lookup(key, context_id) is not _MISSING
 
     def path(self, context_id: str | None = None) -> list[str]:
-        """Ids from the root down to that context."""
+        """Ids from the root down to context ``context_id`` (the current one when None)."""
         ids = []
         ctx: ExecutionContext | None = self.context(context_id)
         while ctx is not None:
@@ -132,7 +148,8 @@ class ContextTree:
         return ids[::-1]
 
     def depth(self, context_id: str | None = None) -> int:
-        """1 for the root, 2 for its children …; 0 for a run without contexts."""
+        """The depth of context ``context_id`` (current when None): 1 for the root, 2 for its children …;
+        0 for a run without contexts."""
         if context_id is None and self.current_id is None:
             return 0
         return len(self.path(context_id))
@@ -140,6 +157,7 @@ class ContextTree:
     # -- state -----------------------------------------------------------------------------------
 
     def state(self) -> TreeState:
+        """The tree as a TreeState (its contexts shared, not copied)."""
         return TreeState(root_id=self.root_id, current_id=self.current_id, contexts=self.contexts)
 
     def to_bytes(self) -> bytes:
@@ -147,7 +165,7 @@ class ContextTree:
         return _state_encoder.encode(self.state())
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of DESIGN section 4, for ``--json`` output."""
+        """The tree as plain JSON-shaped data: the ``--json`` shape of the command line."""
         contexts = {
             cid: {
                 "id": c.id,
@@ -184,20 +202,21 @@ class ContextTree:
         )
 
     def snapshot_bytes(self, compress: bool = False) -> bytes:
-        """The whole projection, for the snapshot cache (zlib-compressed JSON when ``compress``)."""
+        """The whole projection as JSON bytes for the snapshot cache (zlib-compressed when ``compress``)."""
         data = _state_encoder.encode(self.projection())
         return zlib.compress(data, 6) if compress else data
 
     @classmethod
     def from_snapshot(cls, data: bytes) -> ContextTree:
-        """The tree of :meth:`snapshot_bytes` (compressed or not); msgspec or zlib errors on garbage."""
+        """The tree of ``data`` made by :meth:`snapshot_bytes` (compressed or not); msgspec or zlib
+        errors on garbage."""
         if data[:1] == b"x":
             data = zlib.decompress(data)
         return cls.from_projection(_projection_decoder.decode(data))
 
     @classmethod
     def from_projection(cls, state: ProjectionState) -> ContextTree:
-        """The tree holding ``state`` (taken over, not copied)."""
+        """The tree holding the ProjectionState ``state`` (taken over, not copied)."""
         tree = cls(state.run)
         tree.replace(state.tree)
         tree.offset, tree.seq = state.offset, state.seq
@@ -219,15 +238,7 @@ class ContextTree:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ContextTree):
             return NotImplemented
-        return self._comparable() == other._comparable()
-
-    def _comparable(self) -> bytes:
-        """The state, types included (1 != 1.0 != True), without creation offsets (positions in a log)."""
-        contexts = {
-            cid: (c.parent_id, c.name, c.isolation, c.data, c.children, c.status, c.created_at, c.is_parallel)
-            for cid, c in self.contexts.items()
-        }
-        return _sorted_encoder.encode((self.root_id, self.current_id, contexts))
+        return _comparable(self) == _comparable(other)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -236,6 +247,15 @@ class ContextTree:
             f"ContextTree(run={self.run!r}, offset={self.offset}, root_id={self.root_id!r}, "
             f"current_id={self.current_id!r}, contexts={len(self.contexts)})"
         )
+
+
+def _comparable(tree: ContextTree) -> bytes:
+    """The state, types included (1 != 1.0 != True), without creation offsets (positions in a log)."""
+    contexts = {
+        cid: (c.parent_id, c.name, c.isolation, c.data, c.children, c.status, c.created_at, c.is_parallel)
+        for cid, c in tree.contexts.items()
+    }
+    return _sorted_encoder.encode((tree.root_id, tree.current_id, contexts))
 
 
 def decode_tree_state(data: bytes | str) -> TreeState:

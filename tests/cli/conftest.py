@@ -1,8 +1,11 @@
-"""Fixtures for the command line: a CLI invoker and small ledgers with known contents."""
+"""Fixtures for the command line: a CLI invoker, a key file and small ledgers with known contents.
+
+The ledgers other test packages read too (``demo_db``, ``empty_db``, ``keyed``) are in
+``tests/conftest.py``; the attacker who edits a ledger behind ctxlog's back is ``tests/attack.py``.
+"""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,13 +13,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ctxlog import ContextManager
-from ctxlog.audit import demo as write_demo
 from ctxlog.cli import main
-from ctxlog.ledger import Ledger
+
+from ..conftest import KEY
 
 Invoke = Callable[..., Result]
-
-KEY = b"correct horse battery staple"
 
 
 @pytest.fixture
@@ -34,14 +35,6 @@ def cli() -> Invoke:
 
 
 @pytest.fixture
-def demo_db(tmp_path: Path) -> str:
-    """The sample run ``demo`` (47 events; checkpoints loaded=9, validated=38, finished=47)."""
-    path = str(tmp_path / "ctx.db")
-    write_demo(path, run="demo")
-    return path
-
-
-@pytest.fixture
 def two_runs_db(tmp_path: Path) -> str:
     """Runs ``alpha`` (offsets 1-2) and ``beta`` (offsets 3-4), each setting ``x``."""
     path = str(tmp_path / "two.db")
@@ -53,39 +46,10 @@ def two_runs_db(tmp_path: Path) -> str:
 
 @pytest.fixture
 def key_file(tmp_path: Path) -> str:
+    """A file holding KEY, the key of the ``keyed`` ledger, as ``--key-file`` reads it."""
     path = tmp_path / "ledger.key"
     path.write_bytes(KEY + b"\n")
     return str(path)
-
-
-@pytest.fixture
-def keyed_db(tmp_path: Path) -> str:
-    """A keyed (HMAC-SHA256) ledger with run ``k`` under KEY."""
-    path = str(tmp_path / "keyed.db")
-    with ContextManager(path, run="k", key=KEY) as mgr:
-        mgr.set("secret", "s3")
-        mgr.checkpoint("one")
-    return path
-
-
-@pytest.fixture
-def empty_db(tmp_path: Path) -> str:
-    """A ctxlog ledger with its schema and no events."""
-    path = str(tmp_path / "empty.db")
-    Ledger.open(path).close()
-    return path
-
-
-def tamper(path: str, sql: str, params: tuple = ()) -> None:
-    """Change a ledger behind ctxlog's back (dropping the append-only triggers first)."""
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("DROP TRIGGER IF EXISTS events_no_update")
-        conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
-        conn.execute(sql, params)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def one_error_line(result: Result) -> str:

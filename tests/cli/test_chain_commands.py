@@ -9,7 +9,9 @@ from pathlib import Path
 from ctxlog import replay
 from ctxlog.audit import runs
 
-from .conftest import KEY, Invoke, one_error_line, tamper
+from ..attack import tamper
+from ..conftest import KEY
+from .conftest import Invoke, one_error_line
 
 
 def test_verify_intact_chain_exits_0_with_one_line(cli: Invoke, demo_db: str) -> None:
@@ -59,20 +61,20 @@ def test_verify_malformed_head_is_a_usage_error(cli: Invoke, demo_db: str) -> No
     assert result.exit_code == 2 and "OFFSET:HASH" in result.stderr
 
 
-def test_verify_keyed_ledger_with_its_key_file(cli: Invoke, keyed_db: str, key_file: str) -> None:
-    result = cli("verify", keyed_db, "--key-file", key_file)
+def test_verify_keyed_ledger_with_its_key_file(cli: Invoke, keyed: str, key_file: str) -> None:
+    result = cli("verify", keyed, "--key-file", key_file)
     assert result.exit_code == 0 and "(hmac-sha256)" in result.stdout
 
 
-def test_verify_keyed_ledger_without_key_exits_5(cli: Invoke, keyed_db: str) -> None:
-    result = cli("verify", keyed_db)
+def test_verify_keyed_ledger_without_key_exits_5(cli: Invoke, keyed: str) -> None:
+    result = cli("verify", keyed)
     assert result.exit_code == 5 and "keyed" in one_error_line(result)
 
 
-def test_verify_keyed_ledger_with_a_wrong_key_exits_5(cli: Invoke, keyed_db: str, tmp_path: Path) -> None:
+def test_verify_keyed_ledger_with_a_wrong_key_exits_5(cli: Invoke, keyed: str, tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.key"
     wrong.write_bytes(b"not it\n")
-    result = cli("verify", keyed_db, "--key-file", wrong)
+    result = cli("verify", keyed, "--key-file", wrong)
     assert result.exit_code == 5 and "wrong key" in one_error_line(result)
 
 
@@ -80,10 +82,10 @@ def test_verify_key_for_an_unkeyed_ledger_exits_5(cli: Invoke, demo_db: str, key
     assert cli("verify", demo_db, "--key-file", key_file).exit_code == 5
 
 
-def test_verify_empty_key_file_is_a_usage_error(cli: Invoke, keyed_db: str, tmp_path: Path) -> None:
+def test_verify_empty_key_file_is_a_usage_error(cli: Invoke, keyed: str, tmp_path: Path) -> None:
     empty = tmp_path / "empty.key"
     empty.write_bytes(b"\n")
-    result = cli("verify", keyed_db, "--key-file", empty)
+    result = cli("verify", keyed, "--key-file", empty)
     assert result.exit_code == 2 and "empty" in result.stderr
 
 
@@ -194,8 +196,8 @@ def test_import_of_a_malformed_row_names_its_line(cli: Invoke, demo_db: str, tmp
     assert not (tmp_path / "new.db").exists()
 
 
-def test_keyed_export_imports_with_its_key(cli: Invoke, keyed_db: str, key_file: str, tmp_path: Path) -> None:
-    exported = _export(cli, keyed_db, tmp_path)
+def test_keyed_export_imports_with_its_key(cli: Invoke, keyed: str, key_file: str, tmp_path: Path) -> None:
+    exported = _export(cli, keyed, tmp_path)
     assert json.loads(exported.read_text().splitlines()[0])["hash_algorithm"] == "hmac-sha256"
     copy = tmp_path / "copy.db"
     assert cli("import", copy, exported, "--key-file", key_file).exit_code == 0
@@ -203,15 +205,15 @@ def test_keyed_export_imports_with_its_key(cli: Invoke, keyed_db: str, key_file:
     assert cli("verify", copy, "--key-file", key_file).exit_code == 0
 
 
-def test_keyed_export_without_the_key_exits_5(cli: Invoke, keyed_db: str, tmp_path: Path) -> None:
-    exported = _export(cli, keyed_db, tmp_path)
+def test_keyed_export_without_the_key_exits_5(cli: Invoke, keyed: str, tmp_path: Path) -> None:
+    exported = _export(cli, keyed, tmp_path)
     result = cli("import", tmp_path / "copy.db", exported)
     assert result.exit_code == 5 and "keyed" in one_error_line(result)
     assert not (tmp_path / "copy.db").exists()
 
 
-def test_keyed_export_with_a_wrong_key_exits_5(cli: Invoke, keyed_db: str, tmp_path: Path) -> None:
-    exported = _export(cli, keyed_db, tmp_path)
+def test_keyed_export_with_a_wrong_key_exits_5(cli: Invoke, keyed: str, tmp_path: Path) -> None:
+    exported = _export(cli, keyed, tmp_path)
     wrong = tmp_path / "wrong.key"
     wrong.write_bytes(KEY + b"!")
     result = cli("import", tmp_path / "copy.db", exported, "--key-file", wrong)

@@ -95,6 +95,7 @@ def test_with_outputs_replaces_only_the_given_outputs() -> None:
     assert with_outputs(text, {4: "new b"}) == "```console\n$ a\nold a\n$ b\nnew b\n```\n"
 
 
+@pytest.mark.slow
 def test_every_documented_example_gives_the_documented_output(tmp_path: Path) -> None:
     assert shutil.which("bash"), "the documentation examples are shell commands"
     write_demo(str(tmp_path / "ctx.db"), run="demo")

@@ -10,7 +10,7 @@ import pytest
 
 import ctxlog
 
-from .conftest import tamper
+from ..attack import tamper
 
 SCRIPT = Path(sys.executable).parent / "ctxlog"
 

@@ -12,7 +12,8 @@ import pytest
 import ctxlog
 from ctxlog.cli.errors import EXIT_CODES, to_click
 
-from .conftest import Invoke, one_error_line, tamper
+from ..attack import tamper
+from .conftest import Invoke, one_error_line
 
 READ_COMMANDS: list[list[str]] = [
     ["replay", "{db}", "--until", "1"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ctxlog import ContextManager, replay
@@ -23,6 +24,7 @@ ON_FILES_ONLY = {'ctxlog tree missing.db; echo "exit $?"'}
 """A missing file and a missing server ledger are both exit 3, with their own one-line reasons."""
 
 
+@pytest.mark.slow
 def test_documented_examples_give_the_documented_output_on_postgres(tmp_path: Path, pg_cluster: object) -> None:
     urls = {name: pg_cluster.new_schema() for name in FILES}  # type: ignore[attr-defined]
     write_demo(urls["ctx.db"], run="demo")

@@ -17,12 +17,7 @@ from ctxlog.ledger.store import Store
 from ctxlog.testing.conformance import META, make_records
 from ctxlog.testing.shared import SharedStoreConformance
 
-
-def attacker(url: str) -> psycopg.Connection:
-    """A superuser connection with triggers off, as someone with the database's keys could open."""
-    conn = psycopg.connect(url, autocommit=True)
-    conn.execute("SET session_replication_role = replica")
-    return conn
+from .. import attack
 
 
 class TestPostgresStore(SharedStoreConformance):
@@ -31,8 +26,7 @@ class TestPostgresStore(SharedStoreConformance):
         return self.url
 
     def tamper(self, location: str, sql: str, params: tuple = ()) -> None:
-        with attacker(location) as conn:
-            conn.execute(sql.replace("?", "%s"), params)
+        attack.tamper(location, sql, params)
 
     def raw_update(self, store: Store, offset: int) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
@@ -163,8 +157,8 @@ def test_documented_grants_are_enough_to_write_and_to_audit(pg_url: str) -> None
 
 def _terminate(store: Store) -> None:
     """End the store's server session from outside, as a server restart or an administrator would."""
-    pid = store._conn.info.backend_pid  # type: ignore[attr-defined]
-    with psycopg.connect(store._url, autocommit=True) as admin:  # type: ignore[attr-defined]
+    pid = store._db.raw.info.backend_pid  # type: ignore[attr-defined]
+    with psycopg.connect(store._db.url, autocommit=True) as admin:  # type: ignore[attr-defined]
         admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))
 
 
@@ -282,9 +276,9 @@ def test_a_transaction_the_server_aborted_is_not_reported_committed(pg_url: str)
         store.create_schema(dict(META))
         store.begin()
         store.insert(make_records([("a", "set")]))
-        store._send_queued()  # type: ignore[attr-defined]
+        store._db.send_queued()  # type: ignore[attr-defined]
         with pytest.raises(psycopg.Error):
-            store._conn.execute("SELECT 1 / 0")  # type: ignore[attr-defined]
+            store._db.raw.execute("SELECT 1 / 0")  # type: ignore[attr-defined]
         with pytest.raises(StorageError, match="rolled it back"):
             store.commit()
         store.rollback()

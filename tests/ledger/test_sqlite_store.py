@@ -14,6 +14,8 @@ from ctxlog.ledger.store import Store
 from ctxlog.testing.conformance import META, StoreConformance, make_records
 from ctxlog.testing.shared import SharedStoreConformance
 
+from .. import attack
+
 
 def _conn(store: Store) -> sqlite3.Connection:
     return store._conn  # type: ignore[attr-defined, no-any-return]
@@ -32,13 +34,7 @@ class TestSQLiteFileStore(SharedStoreConformance):
         return str(self.request.getfixturevalue("tmp_path") / "ledger.db")
 
     def tamper(self, location: str, sql: str, params: tuple = ()) -> None:
-        conn = sqlite3.connect(location, isolation_level=None)
-        try:
-            conn.execute("DROP TRIGGER IF EXISTS events_no_update")
-            conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
-            conn.execute(sql, params)
-        finally:
-            conn.close()
+        attack.tamper(location, sql, params)
 
     def raw_update(self, store: Store, offset: int) -> None:
         _raw_update(store, offset)

@@ -37,11 +37,9 @@ def ledger(location: str) -> str:
 
 
 @pytest.fixture
-def keyed(location: str) -> str:
-    with ContextManager(location, run="r", key=b"secret") as mgr:
-        for i in range(EVENTS - 1):
-            mgr.set("k", i)
-    return location
+def keyed_sets() -> list[tuple[str, object]]:
+    """The ``keyed`` ledger (tests/conftest.py), here at ``location``, holds EVENTS events: ``k`` set to 0, 1, ..."""
+    return [("k", i) for i in range(EVENTS - 1)]
 
 
 def rows(conn: Any) -> Iterator[tuple]:

@@ -1,7 +1,7 @@
 """Threads writing one ledger: dense offsets, no forks, no lock errors.
 
 Processes writing one ledger (four writers, two on one run; a stale writer) are in the shared store
-conformance suite, ``tests/ledger/conformance_shared.py``, which both engines pass.
+conformance suite, ``ctxlog.testing.shared``, which both engines pass.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -25,9 +24,9 @@ from msgspec.structs import astuple
 from ...errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from ..events import Record
 from ..store import NO_BOUND, RUN_NAMES, RunInfo, Snapshot, Store, check_synchronous, clamp
-from ..urls import redacted, scrubbed
-from . import errors
+from ..urls import redacted
 from . import schema as Q
+from .connection import Connection, session_settings
 from .errors import translated
 from .schema import COLUMNS, HEAD, INSERT, LAST_SEQS, SCHEMA, WRITE_LOCK
 
@@ -69,122 +68,43 @@ class PostgresStore(Store):
         self._begin_head: tuple[int, str] | None = None
         self._txn_head: tuple[int, str] | None = None
         self._savepoints: list[tuple[int, str] | None] = []
-        self._queued: list[Record] = []
         self._watched: OrderedDict[str, None] = OrderedDict()
         self._seq_cache: dict[str, int] = {}
         self._contended = False
-        self._url, self._closed, self._txn_open = url, False, False
-        self._settings = [
-            f"SET lock_timeout = '{errors.LOCK_TIMEOUT}'",
-            "SET plan_cache_mode = force_custom_plan",
-            "SET default_transaction_isolation = 'read committed'",  # the head is read after the lock
-        ]
-        if level in ("OFF", "NORMAL"):
-            self._settings.append("SET synchronous_commit = off")
-        if readonly:
-            self._settings.append("SET default_transaction_read_only = on")
-        with translated(self._url):
-            self._conn = self._connect()
-
-    def _connect(self) -> psycopg.Connection:
-        options: dict[str, Any] = {"autocommit": True, "client_encoding": "utf8"}
-        if "connect_timeout" not in self._url and "PGCONNECT_TIMEOUT" not in os.environ:
-            options["connect_timeout"] = 10
-        try:
-            conn = psycopg.connect(self._url, **options)
-        except psycopg.ProgrammingError as exc:
-            text = scrubbed(str(exc), self._url)
-            raise InvalidArgumentError(f"{self.location}: not a usable PostgreSQL URL ({text})") from None
-        try:
-            encoding = conn.info.parameter_status("server_encoding") or ""
-            if encoding != "UTF8":
-                raise NotALedgerError(
-                    f"{self.location}: the database's encoding is {encoding}, which cannot hold every name and "
-                    "value; use a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8')"
-                )
-            conn.execute("; ".join(self._settings))
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _run(self, call: Callable[[], T]) -> T:
-        """``call()``, tried once more on a new connection when the old one turned out to be lost
-        (a server restart, a terminated session) while no transaction was open: nothing was lost."""
-        with translated(self._url):
-            if self._conn.broken and not self._txn_open and not self._closed:
-                self._reconnect()
-            try:
-                return call()
-            except psycopg.OperationalError:
-                if not self._conn.broken or self._txn_open or self._closed:
-                    raise
-                self._reconnect()
-                return call()
-
-    def _reconnect(self) -> None:
-        self._conn.close()
-        self._conn = self._connect()
-
-    def _execute(self, sql: str, params: tuple = ()) -> None:
-        def call() -> None:
-            self._send_queued()
-            self._conn.execute(sql, params)
-
-        self._run(call)
-
-    def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
-        def call() -> list[tuple]:
-            self._send_queued()
-            return self._conn.execute(sql, params).fetchall()
-
-        return self._run(call)
-
-    def _one(self, sql: str, params: tuple = ()) -> tuple | None:
-        def call() -> tuple | None:
-            self._send_queued()
-            return self._conn.execute(sql, params).fetchone()
-
-        return self._run(call)
-
-    def _send_queued(self) -> None:
-        """Hand the queued rows to the server (before anything that could read them)."""
-        if self._queued:
-            queued, self._queued = self._queued, []
-            with self._conn.cursor() as cursor:
-                cursor.executemany(INSERT, [astuple(r) for r in queued])
+        self._url = url
+        self._db = Connection(url, session_settings(level, readonly=readonly))
 
     def _objects(self) -> set[str]:
         """Tables, views, sequences … of the ledger's schema (anything a ledger could clash with)."""
-        return {name for (name,) in self._all(Q.OBJECTS)}
+        return {name for (name,) in self._db.all(Q.OBJECTS)}
 
     def get_meta(self) -> dict[str, str]:
         if "meta" not in self._objects():
             return {}
-        return dict(self._all("SELECT key, value FROM meta"))
+        return dict(self._db.all("SELECT key, value FROM meta"))
 
     @contextlib.contextmanager
     def _schema_transaction(self) -> Iterator[None]:
         with translated(self._url):
-            schema = self._conn.execute("SELECT current_schema()").fetchone()
+            schema = self._db.raw.execute("SELECT current_schema()").fetchone()
             if schema is None or schema[0] is None:
                 raise NotALedgerError(
                     f"{self.location}: no schema to create the ledger in (the search_path names none that "
                     "exists); create it first"
                 )
-            self._txn_open = True  # a lost connection now fails the call: no retry outside the lock
+            self._db.in_transaction = True  # a lost connection now fails the call: no retry outside the lock
             try:
-                self._conn.execute(f"BEGIN; {WRITE_LOCK}")
+                self._db.raw.execute(f"BEGIN; {WRITE_LOCK}")
                 yield
-                self._conn.execute("COMMIT")
+                self._db.raw.execute("COMMIT")
             finally:
-                self._txn_open = False
-                self._abandon()
+                self._db.in_transaction = False
+                self._db.abandon()
 
     def _create(self, meta: dict[str, str]) -> None:
         with translated(self._url):
-            self._conn.execute(SCHEMA)
-            with self._conn.cursor() as cursor:
+            self._db.raw.execute(SCHEMA)
+            with self._db.raw.cursor() as cursor:
                 cursor.executemany("INSERT INTO meta (key, value) VALUES (%s, %s)", sorted(meta.items()))
 
     def begin(self) -> None:
@@ -196,70 +116,61 @@ class PostgresStore(Store):
         watched = list(self._watched) if self._contended else []
 
         def call() -> tuple[tuple | None, list[tuple]]:
-            self._abandon()  # never BEGIN inside a transaction left open: its rows would commit with ours
+            self._db.abandon()  # never BEGIN inside a transaction left open: its rows would commit with ours
             try:
-                with self._conn.pipeline():
-                    self._conn.execute("BEGIN")
-                    self._conn.execute(WRITE_LOCK)
-                    head = self._conn.execute(HEAD)
-                    seqs = self._conn.execute(LAST_SEQS, (watched,)) if watched else None
+                with self._db.raw.pipeline():
+                    self._db.raw.execute("BEGIN")
+                    self._db.raw.execute(WRITE_LOCK)
+                    head = self._db.raw.execute(HEAD)
+                    seqs = self._db.raw.execute(LAST_SEQS, (watched,)) if watched else None
                 return head.fetchone(), seqs.fetchall() if seqs is not None else []
             except BaseException:
-                self._abandon()
+                self._db.abandon()
                 raise
 
-        row, seqs = self._run(call)
-        self._txn_open = True
+        row, seqs = self._db.run(call)
+        self._db.in_transaction = True
         self._begin_head = self._txn_head = (row[0], row[1]) if row else None
         self._contended = self._known_head is not _UNSEEN and self._known_head != self._begin_head
         self._seq_cache = {run: seq or 0 for run, seq in seqs}
         self._savepoints = []
 
-    def _abandon(self) -> None:
-        """Roll back whatever is open; a lost connection has nothing open left to roll back."""
-        if self._conn.broken or self._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
-            return
-        try:
-            self._conn.execute("ROLLBACK")
-        except psycopg.OperationalError:
-            if not self._conn.broken:
-                raise
-
     def commit(self) -> None:
         """COMMIT, with the rows still queued sent in the same round trip (pipeline mode)."""
-        if self._conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+        if self._db.raw.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
             raise StorageError(
                 f"{self.location}: a statement of this transaction failed, so PostgreSQL rolled it back; "
                 "nothing of it was committed"
             )
         with translated(self._url):
-            queued, self._queued = self._queued, []
-            with self._conn.pipeline(), self._conn.cursor() as cursor:
+            queued, self._db.queued = self._db.queued, []
+            with self._db.raw.pipeline(), self._db.raw.cursor() as cursor:
                 if queued:
                     cursor.executemany(INSERT, [astuple(r) for r in queued])
                 cursor.execute("COMMIT")
             if cursor.statusmessage != "COMMIT":
                 raise StorageError(f"{self.location}: PostgreSQL rolled the transaction back instead of committing it")
-        self._txn_open = False
+        self._db.in_transaction = False
         self._known_head = self._txn_head
 
     def rollback(self) -> None:
-        self._queued, self._txn_open, self._seq_cache = [], False, {}
+        self._db.queued, self._seq_cache = [], {}
+        self._db.in_transaction = False
         with translated(self._url):
-            self._abandon()
+            self._db.abandon()
         self._known_head = self._begin_head
 
     def savepoint(self, name: str) -> None:
-        self._execute(f'SAVEPOINT "{name}"')
+        self._db.execute(f'SAVEPOINT "{name}"')
         self._savepoints.append(self._txn_head)
 
     def release(self, name: str) -> None:
-        self._execute(f'RELEASE SAVEPOINT "{name}"')
+        self._db.execute(f'RELEASE SAVEPOINT "{name}"')
         self._savepoints.pop()
 
     def rollback_to(self, name: str) -> None:
-        self._queued, self._seq_cache = [], {}  # queued after the savepoint, which sent all before it
-        self._execute(f'ROLLBACK TO SAVEPOINT "{name}"; RELEASE SAVEPOINT "{name}"')
+        self._db.queued, self._seq_cache = [], {}  # queued after the savepoint, which sent all before it
+        self._db.execute(f'ROLLBACK TO SAVEPOINT "{name}"; RELEASE SAVEPOINT "{name}"')
         self._txn_head = self._savepoints.pop()
 
     def changed_elsewhere(self) -> bool:
@@ -268,21 +179,21 @@ class PostgresStore(Store):
         return changed
 
     def head(self) -> tuple[int, str] | None:
-        if self._txn_open:
+        if self._db.in_transaction:
             return self._txn_head
-        row = self._one(HEAD)
+        row = self._db.one(HEAD)
         return (row[0], row[1]) if row else None
 
     def last_seq(self, run: str) -> int:
-        if self._txn_open and run in self._seq_cache:
+        if self._db.in_transaction and run in self._seq_cache:
             return self._seq_cache[run]
-        row = self._one("SELECT max(seq) FROM events WHERE run = %s", (run,))
+        row = self._db.one("SELECT max(seq) FROM events WHERE run = %s", (run,))
         seq = row[0] or 0 if row else 0
         self._watched[run] = None
         self._watched.move_to_end(run)
         while len(self._watched) > WATCHED_RUNS:
             self._watched.popitem(last=False)
-        if self._txn_open:
+        if self._db.in_transaction:
             self._seq_cache[run] = seq
         return seq
 
@@ -295,13 +206,13 @@ class PostgresStore(Store):
         if not records:
             return
         if len(records) >= COPY_FROM:
-            with translated(self._url), self._conn.cursor() as cursor:
-                self._send_queued()
+            with translated(self._url), self._db.raw.cursor() as cursor:
+                self._db.send_queued()
                 with cursor.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
                     for record in records:
                         copy.write_row(astuple(record))
         else:
-            self._queued.extend(records)
+            self._db.queued.extend(records)
         self._txn_head = (records[-1].offset, records[-1].hash)
         for record in records:
             if record.run in self._seq_cache:
@@ -321,7 +232,7 @@ class PostgresStore(Store):
         """Rows of ``sql`` (which ends in a ``> %s`` or ``< %s`` on column ``key``), a page at a time."""
         last = start
         while True:
-            rows = self._all(f"{sql} {'DESC' if desc else ''} LIMIT {page}", (*params, last))
+            rows = self._db.all(f"{sql} {'DESC' if desc else ''} LIMIT {page}", (*params, last))
             for values in rows:
                 yield row(*values)
             if len(rows) < page:
@@ -335,45 +246,43 @@ class PostgresStore(Store):
         return self._pages(Q.SCAN_RUN, (run, clamp(after), clamp(until)), 2, clamp(after_seq))
 
     def record_at(self, offset: int) -> Record | None:
-        row = self._one(Q.RECORD_AT, (clamp(offset),))
+        row = self._db.one(Q.RECORD_AT, (clamp(offset),))
         return Record(*row) if row else None
 
     def run_names(self) -> list[str]:
-        return [run for (run,) in self._all(RUN_NAMES)]
+        return [run for (run,) in self._db.all(RUN_NAMES)]
 
     def runs(self) -> list[RunInfo]:
-        return [RunInfo(*row) for row in self._all(Q.RUNS)]
+        return [RunInfo(*row) for row in self._db.all(Q.RUNS)]
 
     def checkpoint_rows(self, run: str) -> list[Record]:
-        return [Record(*row) for row in self._all(Q.CHECKPOINT_ROWS, (run,))]
+        return [Record(*row) for row in self._db.all(Q.CHECKPOINT_ROWS, (run,))]
 
     def checkpoint_offset(self, run: str, name: str) -> int | None:
         if "\x00" in name or "\x00" in run:
             return None
-        row = self._one(Q.CHECKPOINT_OFFSET, (run, name))
+        row = self._db.one(Q.CHECKPOINT_OFFSET, (run, name))
         return row[0] if row else None
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
-        self._execute(Q.PUT_SNAPSHOT, (snapshot.run, snapshot.seq, snapshot.offset, snapshot.hash, snapshot.state))
+        self._db.execute(Q.PUT_SNAPSHOT, (snapshot.run, snapshot.seq, snapshot.offset, snapshot.hash, snapshot.state))
 
     def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
         return self._pages(Q.SNAPSHOTS_BEFORE, (run, clamp(offset)), 1, NO_BOUND, desc=True, row=_snapshot, page=1)
 
     def kind_counts(self) -> dict[str, int]:
-        return dict(self._all(Q.KIND_COUNTS))
+        return dict(self._db.all(Q.KIND_COUNTS))
 
     def snapshot_count(self) -> int:
-        row = self._one("SELECT count(*) FROM snapshots")
+        row = self._db.one("SELECT count(*) FROM snapshots")
         return row[0] if row else 0
 
     def size_bytes(self) -> int:
-        row = self._one(Q.SIZE)
+        row = self._db.one(Q.SIZE)
         return int(row[0] or 0) if row else 0
 
     def close(self) -> None:
-        self._closed = True
-        with translated(self._url):
-            self._conn.close()
+        self._db.close()
 
 
 def _snapshot(run: str, seq: int, offset: int, hash: str, state: Any) -> Snapshot:

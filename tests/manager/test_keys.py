@@ -1,4 +1,7 @@
-"""A keyed ledger: HMAC-SHA256 links, the key checked at open."""
+"""A keyed ledger: HMAC-SHA256 links, the key checked at open.
+
+``keyed`` (tests/conftest.py) is run ``r`` on a SQLite file, ``a`` set to 1 under the key ``b"secret"``.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,6 @@ import pytest
 
 from ctxlog import ContextManager, KeyMismatchError, replay
 from ctxlog.audit import verify
-
-
-@pytest.fixture
-def keyed(ledger_path: str) -> str:
-    with ContextManager(ledger_path, run="r", key=b"secret") as mgr:
-        mgr.set("a", 1)
-    return ledger_path
 
 
 def test_keyed_ledger_verifies_with_its_key(keyed: str) -> None:

@@ -14,6 +14,8 @@ from ctxlog import (
     replay,
 )
 
+from ..attack import attacker, tamper
+
 
 @pytest.fixture
 def two_checkpoints(ledger_path: str) -> str:
@@ -102,91 +104,6 @@ def test_undecodable_snapshot_is_ignored(two_checkpoints: str) -> None:
     assert replay(two_checkpoints) == truth
 
 
-def test_snapshots_every_n_events_are_used_and_agree_with_a_full_fold(
-    ledger_path: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("ctxlog.manager.session.SNAPSHOT_GROWTH", 0)
-    with ContextManager(ledger_path, run="r", snapshot_interval=5) as mgr:
-        for i in range(12):
-            mgr.set(f"k{i % 3}", i)
-        live = mgr.tree
-    with sqlite3.connect(ledger_path) as conn:
-        assert [s for (s,) in conn.execute("SELECT seq FROM snapshots ORDER BY seq")] == [5, 10]
-    cached = [replay(ledger_path, until=o) for o in (7, 11, 13)]
-    with sqlite3.connect(ledger_path) as conn:
-        conn.execute("DELETE FROM snapshots")
-    assert cached == [replay(ledger_path, until=o) for o in (7, 11, 13)]
-    assert cached[-1] == live
-
-
-def test_reopen_resumes_from_a_snapshot(ledger_path: str) -> None:
-    with ContextManager(ledger_path, run="r", snapshot_interval=3) as mgr:
-        for i in range(7):
-            mgr.set("v", i)
-    with ContextManager(ledger_path, run="r") as again:
-        assert again.get("v") == 6 and again.tree.seq == 8
-
-
-def test_snapshots_wait_for_the_log_to_outgrow_them(ledger_path: str) -> None:
-    with ContextManager(ledger_path, run="r", snapshot_interval=2) as mgr:
-        mgr.set("big", "x" * 5000)
-        for i in range(20):
-            mgr.set("small", i)
-    with sqlite3.connect(ledger_path) as conn:
-        seqs = [s for (s,) in conn.execute("SELECT seq FROM snapshots ORDER BY seq")]
-    assert seqs == [2]
-    assert replay(ledger_path).get("small") == 19
-
-
-def test_snapshots_are_compressed(ledger_path: str) -> None:
-    with ContextManager(ledger_path, run="r") as mgr:
-        mgr.set("text", "abc" * 10_000)
-        mgr.checkpoint("cp")
-    with sqlite3.connect(ledger_path) as conn:
-        (size,) = conn.execute("SELECT length(state) FROM snapshots").fetchone()
-    assert size < 3_000
-
-
-def test_edited_snapshot_state_is_not_believed(ledger_path: str) -> None:
-    import zlib
-
-    with ContextManager(ledger_path, run="r", key=b"k") as mgr:
-        mgr.set("balance", 100)
-        mgr.checkpoint("cp")
-    with sqlite3.connect(ledger_path) as conn:
-        (state,) = conn.execute("SELECT state FROM snapshots").fetchone()
-        forged = zlib.compress(zlib.decompress(state).replace(b'"balance":100', b'"balance":1000000'))
-        conn.execute("UPDATE snapshots SET state = ?", (forged,))
-    assert replay(ledger_path, key=b"k").get("balance") == 100
-    assert replay(ledger_path, until="cp", key=b"k").get("balance") == 100
-    with ContextManager(ledger_path, run="r", key=b"k") as again:
-        assert again.get("balance") == 100
-
-
-def test_snapshot_is_used_when_intact(ledger_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib
-
-    module = importlib.import_module("ctxlog.manager.session")
-    with ContextManager(ledger_path, run="r") as mgr:
-        for i in range(30):
-            mgr.set("v", i)
-        mgr.checkpoint("cp")
-        mgr.set("v", 30)
-    folded: list[int] = []
-    real_fold = module.fold
-
-    def counting_fold(records, tree):  # type: ignore[no-untyped-def]
-        records = list(records)
-        folded.append(len(records))
-        return real_fold(records, tree)
-
-    monkeypatch.setattr(module, "fold", counting_fold)
-    assert replay(ledger_path).get("v") == 30 and folded == [1]
-    with sqlite3.connect(ledger_path) as conn:
-        conn.execute("UPDATE snapshots SET hash = 'tampered'")
-    assert replay(ledger_path).get("v") == 30 and folded == [1, 33]
-
-
 def test_verified_replay_starts_from_a_snapshot_and_checks_the_rest(ledger_path: str) -> None:
     with ContextManager(ledger_path, run="r") as mgr:
         mgr.set("v", 1)
@@ -206,9 +123,7 @@ def test_damaged_checkpoint_payload_is_an_integrity_error(two_checkpoints: str) 
     from ctxlog import IntegrityError
     from ctxlog.audit import checkpoints
 
-    with sqlite3.connect(two_checkpoints) as conn:
-        conn.execute("DROP TRIGGER events_no_update")
-        conn.execute('UPDATE events SET payload = \'{"kind":"checkpoint","na\' WHERE kind = \'checkpoint\'')
+    tamper(two_checkpoints, 'UPDATE events SET payload = \'{"kind":"checkpoint","na\' WHERE kind = \'checkpoint\'')
     with pytest.raises(IntegrityError, match="offset 3"):
         checkpoints(two_checkpoints)
     with pytest.raises(IntegrityError):
@@ -218,8 +133,7 @@ def test_damaged_checkpoint_payload_is_an_integrity_error(two_checkpoints: str) 
 def test_verified_replay_names_a_malformed_row(two_checkpoints: str) -> None:
     from ctxlog import IntegrityError
 
-    with sqlite3.connect(two_checkpoints) as conn:
-        conn.execute("DROP TRIGGER events_no_update")
+    with attacker(two_checkpoints) as conn:
         conn.execute("UPDATE events SET payload = x'00' WHERE \"offset\" = 2")
         conn.execute("DELETE FROM snapshots")
     with pytest.raises(IntegrityError, match="offset 2"):

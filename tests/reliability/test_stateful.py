@@ -34,7 +34,7 @@ from ctxlog import (
 from ctxlog.audit import verify
 from ctxlog.ledger import Ledger as StoredLedger
 
-from .model import (
+from ..model import (
     Ledger,
     Model,
     State,
@@ -633,9 +633,10 @@ class PostgresLedgerMachine(LedgerMachine):
 
 
 LedgerMachine.TestCase.settings = settings(stateful_step_count=50)
-TestLedgerMachine = LedgerMachine.TestCase
+TestLedgerMachine = pytest.mark.slow(LedgerMachine.TestCase)
 
 
+@pytest.mark.slow
 class TestPostgresLedgerMachine(PostgresLedgerMachine.TestCase):  # type: ignore[name-defined]
     """50 examples, whatever the profile: each PostgreSQL step costs round trips, and the SQLite
     machine above runs the same rules at the profile's full count."""

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ONE_PG_TEST = "tests/ledger/test_postgres_store.py::test_url_opens_a_postgres_store"
 
 

@@ -32,8 +32,8 @@ from ctxlog import (
 from ctxlog.audit import verify
 from ctxlog.ledger import Ledger, is_url
 
-from .attack import attacker
-from .model import (
+from ..attack import attacker
+from ..model import (
     checkpoint_names,
     isolations,
     json_values,
@@ -48,6 +48,11 @@ from .model import (
 RUN = "r"
 Ledgers = Callable[[], AbstractContextManager[str]]
 """``fresh_ledgers``: a new ledger location per example, on SQLite and on PostgreSQL."""
+
+ON_BOTH_ENGINES_SLOW_ON_POSTGRESQL = pytest.mark.parametrize(
+    "fresh_ledgers", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True
+)
+"""``fresh_ledgers``' own two cases, the PostgreSQL one marked slow: seconds of round trips per property."""
 
 OPS = st.one_of(
     st.tuples(st.just("set"), keys, json_values),
@@ -142,6 +147,7 @@ def same_tree(a: ContextTree, b: ContextTree, *, offsets: bool = True) -> None:
 # -- live == replayed ---------------------------------------------------------------------------
 
 
+@ON_BOTH_ENGINES_SLOW_ON_POSTGRESQL
 @given(ops=op_lists)
 def test_live_state_equals_replayed_state(ops: list[tuple], fresh_ledgers: Ledgers) -> None:
     with fresh_ledgers() as path, ContextManager(path, run=RUN) as mgr:
@@ -173,6 +179,7 @@ def test_every_offset_holds_a_well_formed_tree(ops: list[tuple]) -> None:
 # -- restore(checkpoint) == the tree at the checkpoint -------------------------------------------
 
 
+@ON_BOTH_ENGINES_SLOW_ON_POSTGRESQL
 @given(before=op_lists, after=op_lists, data=st.data())
 def test_restore_gives_the_tree_at_the_checkpoint(
     before: list[tuple], after: list[tuple], data: st.DataObject, fresh_ledgers: Ledgers
@@ -332,6 +339,7 @@ def test_text_that_utf8_cannot_carry_is_refused(bad: str, where: str) -> None:
 COLUMNS = ["payload", "payload bytes", "kind", "context", "ts", "cause", "seq", "run", "hash", "row deleted"]
 
 
+@ON_BOTH_ENGINES_SLOW_ON_POSTGRESQL
 @given(
     ops=op_lists,
     other=st.lists(st.tuples(keys, json_values), max_size=4),
@@ -483,6 +491,7 @@ def test_auto_checkpoints_with_any_operations(n: int, ops: list[tuple]) -> None:
 # -- reopening ---------------------------------------------------------------------------------
 
 
+@ON_BOTH_ENGINES_SLOW_ON_POSTGRESQL
 @given(first=op_lists, second=op_lists, interleave=st.lists(st.tuples(keys, json_values), max_size=3))
 def test_reopening_a_run_resumes_exactly(
     first: list[tuple], second: list[tuple], interleave: list[tuple], fresh_ledgers: Ledgers
@@ -520,6 +529,7 @@ def test_reopening_a_run_resumes_exactly(
         assert verify(path).ok
 
 
+@ON_BOTH_ENGINES_SLOW_ON_POSTGRESQL
 @given(ops=op_lists, value=json_values)
 def test_a_stale_writer_is_refused_not_forked(ops: list[tuple], value: Any, fresh_ledgers: Ledgers) -> None:
     with fresh_ledgers() as path:

@@ -1,8 +1,8 @@
-"""The SQLite backend: one file in WAL mode (or ``:memory:``), append-only by trigger.
+"""The SQLite store: one file in WAL mode (or ``:memory:``), append-only by trigger.
 
 Writers take the lock up front with ``BEGIN IMMEDIATE`` so the head they read cannot move under
 them; a busy file is waited on (``busy_timeout``) and retried before a StorageError is raised.
-Every ``sqlite3`` error is translated to a ctxlog error in :func:`translated`, and only there.
+Every call runs inside :class:`~.errors.translated`, so no ``sqlite3`` error reaches a caller.
 """
 
 from __future__ import annotations
@@ -18,86 +18,17 @@ from typing import TypeVar
 import msgspec
 import sqlite_utils
 
-from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
-from .events import Record
-from .store import RUN_NAMES, RunInfo, Snapshot, Store, check_synchronous, clamp
+from ...errors import NotALedgerError, ReadOnlyError
+from ..events import Record
+from ..store import RUN_NAMES, RunInfo, Snapshot, Store, check_synchronous, clamp
+from .errors import translated
+from .schema import COLUMNS, INSERT, SCHEMA
 
 __all__ = ["SQLiteStore"]
 
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
 LOCK_RETRIES = 3
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS events (
-    "offset" INTEGER PRIMARY KEY,
-    run      TEXT    NOT NULL,
-    seq      INTEGER NOT NULL,
-    ts       INTEGER NOT NULL,
-    kind     TEXT    NOT NULL,
-    context  TEXT    NOT NULL,
-    cause    INTEGER,
-    payload  TEXT    NOT NULL,
-    hash     TEXT    NOT NULL,
-    UNIQUE (run, seq)
-);
-CREATE INDEX IF NOT EXISTS events_checkpoints ON events (run) WHERE kind = 'checkpoint';
-CREATE TABLE IF NOT EXISTS snapshots (
-    run      TEXT    NOT NULL,
-    seq      INTEGER NOT NULL,
-    "offset" INTEGER NOT NULL,
-    hash     TEXT    NOT NULL,
-    state    BLOB    NOT NULL,
-    PRIMARY KEY (run, seq)
-) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'ctxlog events are append-only: UPDATE refused'); END;
-CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'ctxlog events are append-only: DELETE refused'); END;
-"""
-
-_COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
-_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-
-
-class translated:
-    """Turn ``sqlite3`` errors into ctxlog errors that say what to do (a class: it wraps every call)."""
-
-    __slots__ = ("location",)
-
-    def __init__(self, location: str) -> None:
-        self.location = location
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
-        if exc_type is not None and issubclass(exc_type, UnicodeEncodeError):
-            raise InvalidArgumentError(
-                f"{self.location}: text that UTF-8 cannot carry (a lone surrogate?): {exc}"
-            ) from exc
-        if exc_type is None or not issubclass(exc_type, (sqlite3.Error, UnicodeDecodeError)):
-            return
-        raise _translate(self.location, exc) from exc  # type: ignore[arg-type]
-
-
-def _translate(location: str, exc: Exception) -> Exception:
-    text = str(exc)
-    if isinstance(exc, UnicodeDecodeError):
-        return StorageError(f"{location}: the file is damaged (text that is not UTF-8); restore it from a backup")
-    if isinstance(exc, sqlite3.DatabaseError):
-        if "file is not a database" in text or "malformed" in text:
-            return NotALedgerError(
-                f"{location}: not a readable SQLite ledger ({text}); check the path or restore a backup"
-            )
-        if "readonly" in text or "read-only" in text:
-            return ReadOnlyError(f"{location}: the ledger is read-only here ({text})")
-        if "append-only" in text:
-            return StorageError(f"{location}: {text}")
-        if "decode" in text or "corrupt" in text:
-            return StorageError(f"{location}: the file is damaged ({text}); restore it from a backup")
-    return StorageError(f"{location}: SQLite failed: {text}")
 
 
 def _retry_locked(statement: Callable[[], object]) -> None:
@@ -234,9 +165,9 @@ class SQLiteStore(Store):
     def insert(self, records: list[Record]) -> None:
         with translated(self.location):
             if len(records) == 1:
-                self._conn.execute(_INSERT, msgspec.structs.astuple(records[0]))
+                self._conn.execute(INSERT, msgspec.structs.astuple(records[0]))
             else:
-                self._conn.executemany(_INSERT, [msgspec.structs.astuple(r) for r in records])
+                self._conn.executemany(INSERT, [msgspec.structs.astuple(r) for r in records])
 
     def _stream(
         self,
@@ -262,18 +193,18 @@ class SQLiteStore(Store):
 
     def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
         return self._stream(
-            f'SELECT {_COLUMNS} FROM events WHERE "offset" > ? AND "offset" <= ? ORDER BY "offset"',
+            f'SELECT {COLUMNS} FROM events WHERE "offset" > ? AND "offset" <= ? ORDER BY "offset"',
             (clamp(after), clamp(until)),
         )
 
     def scan_run(self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None) -> Iterator[Record]:
         return self._stream(
-            f'SELECT {_COLUMNS} FROM events WHERE run = ? AND seq > ? AND "offset" > ? AND "offset" <= ? ORDER BY seq',
+            f'SELECT {COLUMNS} FROM events WHERE run = ? AND seq > ? AND "offset" > ? AND "offset" <= ? ORDER BY seq',
             (run, clamp(after_seq), clamp(after), clamp(until)),
         )
 
     def record_at(self, offset: int) -> Record | None:
-        row = self._one(f'SELECT {_COLUMNS} FROM events WHERE "offset" = ?', (offset,))
+        row = self._one(f'SELECT {COLUMNS} FROM events WHERE "offset" = ?', (offset,))
         return Record(*row) if row else None
 
     def run_names(self) -> list[str]:
@@ -288,7 +219,7 @@ class SQLiteStore(Store):
 
     def checkpoint_rows(self, run: str) -> list[Record]:
         rows = self._all(
-            f"SELECT {_COLUMNS} FROM events WHERE run = ? AND kind = 'checkpoint' ORDER BY \"offset\"",
+            f"SELECT {COLUMNS} FROM events WHERE run = ? AND kind = 'checkpoint' ORDER BY \"offset\"",
             (run,),
         )
         return [Record(*row) for row in rows]
