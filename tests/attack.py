@@ -1,6 +1,7 @@
 """Writing past the append-only guard, as whoever holds the database can, on either engine.
 
-SQLite: the triggers dropped. PostgreSQL: a superuser session with triggers off. Both take
+SQLite: the triggers dropped, and put back afterwards. PostgreSQL: a superuser session with
+triggers off. Both take
 sqlite3's ``?`` placeholders, so one attack script serves both engines. This is the one copy of
 the attacker the tests use: :func:`attacker` for several statements on one connection,
 :func:`tamper` for one statement (also the body of the conformance suites' ``tamper`` method).
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ctxlog.ledger import is_url
+from ctxlog.ledger.chain import Chain
+from ctxlog.ledger.codec import canonical
 
 
 @contextlib.contextmanager
@@ -28,9 +31,14 @@ def attacker(location: str) -> Iterator[Any]:
             yield QmarkConnection(conn)
         return
     with contextlib.closing(sqlite3.connect(location, isolation_level=None)) as db:
+        triggers = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'").fetchall()
         db.execute("DROP TRIGGER IF EXISTS events_no_update")
         db.execute("DROP TRIGGER IF EXISTS events_no_delete")
-        yield db
+        try:
+            yield db
+        finally:  # put the guard back as it was: the schema shows no trace of the attack
+            for (sql,) in triggers:
+                db.execute(sql)
 
 
 def tamper(location: str, sql: str, params: tuple = ()) -> None:
@@ -49,3 +57,38 @@ class QmarkConnection:
 
     def execute(self, sql: str, params: tuple = ()) -> Any:
         return self.conn.execute(sql.replace("?", "%s"), params)
+
+
+COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
+
+
+def rows(conn: Any) -> list[tuple]:
+    """Every row as the attacker reads it, the hash as hex (schema 2 stores it as bytes)."""
+    return [(*row[:8], _hex(row[8])) for row in conn.execute(f'SELECT {COLUMNS} FROM events ORDER BY "offset"')]
+
+
+def set_hash(conn: Any, offset: int, digest: str) -> None:
+    """Write the hash of the row at ``offset`` as the schema stores it."""
+    conn.execute('UPDATE events SET hash = ? WHERE "offset" = ?', (bytes.fromhex(digest), offset))
+
+
+def genesis(conn: Any) -> str:
+    """The hash row 1 links to, as anyone holding the file can compute it for an unkeyed ledger."""
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    return Chain().genesis(meta) if meta.get("schema_version") != "1" else "0" * 64
+
+
+def rehash(conn: Any, start: int) -> None:
+    """Recompute plain SHA-256 links from ``start`` on, as an attacker without a key can."""
+    every = rows(conn)
+    previous = next((r[8] for r in every if r[0] == start - 1), None) or genesis(conn)
+    for row in every:
+        if row[0] < start:
+            continue
+        digest = Chain().link(previous, canonical(*row[:8]))
+        set_hash(conn, row[0], digest)
+        previous = digest
+
+
+def _hex(value: Any) -> str:
+    return bytes(value).hex() if isinstance(value, (bytes, bytearray, memoryview)) else str(value)

@@ -95,7 +95,7 @@ def location(ledger_path: str) -> str:
     return ledger_path
 
 
-KEY = b"secret"
+KEY = b"secret-ledger-key"
 """The key of the ``keyed`` ledger (and of the CLI's ``key_file``)."""
 
 

@@ -79,7 +79,7 @@ def test_the_root_is_the_face_and_nothing_more() -> None:
 
 def test_audit_is_one_function_per_command_and_the_types_they_return() -> None:
     assert set(ctxlog.audit.__all__) == COMMANDS | {
-        "CheckpointInfo", "ContextDiff", "EventStream", "ExportHeader", "KeyChange", "LedgerStats", "Record",
+        "CheckpointInfo", "ContextDiff", "Stream", "ExportHeader", "KeyChange", "LedgerStats", "Record",
         "RunInfo", "TreeDiff", "VerifyResult", "Progress", "PROGRESS_EVERY", "KINDS", "GRAPH_FORMATS", "redacted",
     }  # fmt: skip
 

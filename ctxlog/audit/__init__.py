@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from ..ledger import KINDS, PROGRESS_EVERY, ExportHeader, Progress, Record, RunInfo, VerifyResult, redacted
 from ..projections import ContextDiff, KeyChange, TreeDiff
-from .chain import export, import_, verify
+from .chain import export, import_
 from .diagrams import GRAPH_FORMATS, graph
-from .records import CheckpointInfo, EventStream, LedgerStats, checkpoints, head, log, runs, stats
+from .records import CheckpointInfo, LedgerStats, Stream, checkpoints, head, log, runs, stats
 from .sample import demo
 from .trees import diff, get, replay, tree
+from .verification import verify
 
 __all__ = [
     "GRAPH_FORMATS",
@@ -27,13 +28,13 @@ __all__ = [
     "PROGRESS_EVERY",
     "CheckpointInfo",
     "ContextDiff",
-    "EventStream",
     "ExportHeader",
     "KeyChange",
     "LedgerStats",
     "Progress",
     "Record",
     "RunInfo",
+    "Stream",
     "TreeDiff",
     "VerifyResult",
     "checkpoints",

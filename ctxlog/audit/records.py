@@ -6,15 +6,18 @@ its stream ends or is closed.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import Generic, TypeVar
 
 import msgspec
 
-from ..errors import InvalidArgumentError, UnknownContextError
-from ..ledger import GENESIS, KINDS, Ledger, Record, RunInfo
+from ..errors import IntegrityError, InvalidArgumentError, UnknownContextError
+from ..ledger import KINDS, Ledger, Record, RunInfo
 from ..manager import load_tree
 
-__all__ = ["CheckpointInfo", "EventStream", "LedgerStats", "checkpoints", "head", "log", "runs", "stats"]
+T = TypeVar("T")
+
+__all__ = ["CheckpointInfo", "LedgerStats", "Stream", "checkpoints", "head", "log", "runs", "stats"]
 
 
 class CheckpointInfo(msgspec.Struct, frozen=True):
@@ -59,55 +62,82 @@ def _open(path: str) -> Ledger:
     return Ledger.open(str(path), readonly=True, create=False)
 
 
-def runs(path: str) -> list[RunInfo]:
-    """Every run in the ledger at ``path``: event count, first/last offset and time, checkpoints."""
-    with _open(path) as ledger:
-        return ledger.runs()
+class Stream(Generic[T]):
+    """Items read from a ledger as they are needed (records, runs, checkpoints); the ledger closes
+    when the stream ends or is closed. Use it in a ``with`` block when you may stop before the end.
 
+    The first item is read when the stream is made, so a read that fails at once raises there.
+    ``Stream(ledger, items)`` is made by ``log``, ``runs`` and ``checkpoints`` over their items.
+    """
 
-def checkpoints(path: str, *, run: str | None = None) -> list[CheckpointInfo]:
-    """The checkpoints of ``run`` (the only run when None) in the ledger at ``path``, in order,
-    automatic ones included."""
-    with _open(path) as ledger:
-        chosen = ledger.choose_run(run)
-        return [
-            CheckpointInfo(event.name, r.offset, r.seq, r.ts, r.context, event.auto)
-            for r, event in ledger.checkpoints(chosen)
-        ]
-
-
-class EventStream:
-    """The records (:class:`~ctxlog.audit.Record`) of a filtered log, streamed; the ledger closes
-    when the stream ends or is closed. Use it in a ``with`` block when you may stop before the end."""
-
-    def __init__(self, ledger: Ledger, records: Generator[Record, None, None]) -> None:
+    def __init__(self, ledger: Ledger, items: Iterator[T]) -> None:
         self._ledger: Ledger | None = ledger
-        self._records = records
+        self._items = items
+        self._first: list[T] = []
+        try:
+            self._first = [next(items)]
+        except StopIteration:
+            self.close()
+        except BaseException:
+            self.close()
+            raise
 
-    def __iter__(self) -> EventStream:
+    def __iter__(self) -> Stream[T]:
         return self
 
-    def __next__(self) -> Record:
+    def __next__(self) -> T:
+        if self._first:
+            return self._first.pop()
         if self._ledger is None:
             raise StopIteration
         try:
-            return next(self._records)
+            return next(self._items)
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
         """Release the ledger; further iteration yields nothing."""
+        self._first = []
         if self._ledger is not None:
             ledger, self._ledger = self._ledger, None
-            self._records.close()
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()
             ledger.close()
 
-    def __enter__(self) -> EventStream:
+    def __enter__(self) -> Stream[T]:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _streamed(path: str, items: Callable[[Ledger], Iterator[T]]) -> Stream[T]:
+    ledger = _open(path)
+    try:
+        return Stream(ledger, items(ledger))
+    except BaseException:
+        ledger.close()
+        raise
+
+
+def runs(path: str) -> Stream[RunInfo]:
+    """Every run in the ledger at ``path``, streamed in order of first appearance: event count,
+    first and last offset and time, checkpoints."""
+    return _streamed(path, lambda ledger: ledger.runs())
+
+
+def checkpoints(path: str, *, run: str | None = None) -> Stream[CheckpointInfo]:
+    """The checkpoints of ``run`` (the only run when None) in the ledger at ``path``, streamed in
+    order, automatic ones included."""
+
+    def infos(ledger: Ledger) -> Iterator[CheckpointInfo]:
+        chosen = ledger.choose_run(run)
+        for r, event in ledger.checkpoints(chosen):
+            yield CheckpointInfo(event.name, r.offset, r.seq, r.ts, r.context, event.auto)
+
+    return _streamed(path, infos)
 
 
 def log(
@@ -118,7 +148,7 @@ def log(
     until: str | int | None = None,
     kinds: Iterable[str] = (),
     context: str | None = None,
-) -> EventStream:
+) -> Stream[Record]:
     """The events of ``run`` in the ledger at ``path``, in order: after offset ``since``, up to
     checkpoint or offset ``until``, of ``kinds`` (all when empty), that acted on ``context`` (any
     when None).
@@ -142,35 +172,39 @@ def log(
     except BaseException:
         ledger.close()
         raise
-    return EventStream(ledger, _filtered(records, wanted, context))
+    return Stream(ledger, _filtered(records, wanted, context))
 
 
 def _filtered(records: Iterator[Record], kinds: frozenset[str], context: str | None) -> Generator[Record, None, None]:
     for record in records:
+        if type(record.payload) is not str:
+            raise IntegrityError(f"offset {record.offset}: the payload is not text; run ctxlog verify", record.offset)
         if (not kinds or record.kind in kinds) and (context is None or record.context == context):
             yield record
 
 
 def head(path: str) -> tuple[int, str]:
-    """``(offset, hash)`` of the last event of the ledger at ``path``; ``(0, GENESIS)`` when empty."""
+    """``(offset, hash)`` of the last event of the ledger at ``path``; ``(0, genesis)`` when empty
+    (the hash its first row will link to)."""
     with _open(path) as ledger:
-        return ledger.head() or (0, GENESIS)
+        return ledger.head() or (0, ledger.genesis)
 
 
 def stats(path: str) -> LedgerStats:
     """Events by kind, runs, checkpoints, cached snapshots and bytes on disk of the ledger at ``path``."""
     with _open(path) as ledger:
-        infos = ledger.runs()
+        runs = count = marks = 0
+        for info in ledger.runs():
+            runs, count, marks = runs + 1, count + info.events, marks + info.checkpoints
         size, meta = ledger.size_bytes(), ledger.meta
         kinds, snapshots = ledger.kind_counts(), ledger.snapshot_count()
-    count = sum(info.events for info in infos)
     return LedgerStats(
         meta["ledger_id"],
-        int(meta["schema_version"]),
+        ledger.version,
         meta["hash_algorithm"],
-        len(infos),
+        runs,
         count,
-        sum(info.checkpoints for info in infos),
+        marks,
         snapshots,
         size,
         round(size / count, 1) if count else 0.0,

@@ -7,7 +7,7 @@ question about its rows; the event types are the vocabulary the rest of ctxlog f
 
 from __future__ import annotations
 
-from .chain import GENESIS
+from .chain import GENESIS, MAX_KEY_BYTES, MIN_KEY_BYTES, check_key
 from .codec import decode_event
 from .events import (
     KINDS,
@@ -27,15 +27,18 @@ from .events import (
     ValueSet,
 )
 from .facade import Ledger
-from .reader import PROGRESS_EVERY, Anchor, Progress
+from .reader import MAX_NAME_BYTES, PROGRESS_EVERY, Anchor, Progress, shown
 from .store import SCHEMA_VERSION, RunInfo
-from .transfer import ExportHeader, check_export_key, read_export_header
+from .transfer import ExportHeader, bounded_lines, check_export_key, export_meta, read_export_header
 from .urls import is_url, redacted
 from .verify import VerifyResult
 
 __all__ = [
     "GENESIS",
     "KINDS",
+    "MAX_KEY_BYTES",
+    "MIN_KEY_BYTES",
+    "MAX_NAME_BYTES",
     "PROGRESS_EVERY",
     "SCHEMA_VERSION",
     "Anchor",
@@ -58,9 +61,13 @@ __all__ = [
     "Switched",
     "ValueSet",
     "VerifyResult",
+    "bounded_lines",
     "check_export_key",
+    "check_key",
+    "export_meta",
     "decode_event",
     "is_url",
     "read_export_header",
     "redacted",
+    "shown",
 ]

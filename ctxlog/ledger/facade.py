@@ -8,14 +8,15 @@ are handed to the store, so a read sees what the transaction appended.
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
-from ..errors import InvalidArgumentError, KeyMismatchError, NotALedgerError, SchemaVersionError
-from .chain import GENESIS, Chain
+import msgspec
+
+from ..errors import InvalidArgumentError, KeyMismatchError, NotALedgerError
+from .chain import GENESIS, Chain, check_key
 from .events import CheckpointTaken, Event, Record
+from .meta import check_meta, new_meta
 from .reader import Anchor, Progress, Reader, counted
 from .sqlite import SQLiteStore
 from .store import SCHEMA_VERSION, RunInfo, Store
@@ -24,9 +25,7 @@ from .urls import is_url, redacted
 from .verify import VerifyResult, verify_records
 from .writer import Writer
 
-__all__ = ["FORMAT", "Ledger", "open_store"]
-
-FORMAT = "ctxlog"
+__all__ = ["Ledger", "open_store"]
 
 
 def open_store(path: str, *, readonly: bool = False, create: bool = True, synchronous: str = "FULL") -> Store:
@@ -50,22 +49,37 @@ def open_store(path: str, *, readonly: bool = False, create: bool = True, synchr
 class Ledger:
     """An opened ledger; one write transaction at a time per instance (callers hold their lock)."""
 
-    def __init__(self, store: Store, *, key: bytes | str | None = None, create: bool = True) -> None:
-        if isinstance(key, str):
-            key = key.encode()
+    def __init__(
+        self,
+        store: Store,
+        *,
+        key: bytes | str | None = None,
+        create: bool = True,
+        check: bool = True,
+        meta: dict[str, str] | None = None,
+    ) -> None:
+        raw_key = check_key(key)
         self._store = store
-        self._chain = Chain(key)
-        meta = store.get_meta()
-        if not meta:
+        self._chain = Chain(raw_key)
+        stored = store.get_meta()
+        if not stored:
             if not create or store.readonly:
                 raise NotALedgerError(f"{store.location}: not a ctxlog ledger (no ctxlog meta table)")
-            store.create_schema(self._new_meta())
-            meta = store.get_meta()
-        self.meta = meta
-        self._check_meta(key)
-        self._key_missing = self.keyed and key is None
-        self._writer = Writer(store, self._chain, key_missing=self._key_missing)
-        self._reader = Reader(store, self._chain, keyed=self.keyed)
+            if meta is not None:  # a copy of another ledger (import, migrate): its own schema version
+                store.use_version(int(meta.get("schema_version", SCHEMA_VERSION)))
+            store.create_schema(meta if meta is not None else new_meta(self._chain))
+            stored = store.get_meta()
+        self.meta = stored
+        self.version = check_meta(stored, self._chain, raw_key, store.location)
+        store.use_version(self.version)
+        self.genesis = GENESIS if self.version == 1 else self._chain.genesis(stored)
+        self._key_missing = self.keyed and raw_key is None
+        self._reader = Reader(store, self._chain, self.genesis, keyed=self.keyed, key_missing=self._key_missing)
+        self._writer = Writer(
+            store, self._chain, self.genesis, key_missing=self._key_missing, check=self._reader.check_tail
+        )
+        if check:
+            self._reader.check_edges()
 
     @classmethod
     def open(
@@ -76,45 +90,21 @@ class Ledger:
         readonly: bool = False,
         create: bool = True,
         synchronous: str = "FULL",
+        check: bool = True,
+        meta: dict[str, str] | None = None,
     ) -> Ledger:
-        """Open (or, unless ``create`` is false, create) the ledger at a path or URL."""
+        """Open (or, unless ``create`` is false, create) the ledger at a path or URL.
+
+        ``check`` checks that every row is in the chain's range and the head links (verify opens
+        without it, to report the first bad offset itself); ``meta`` is the meta of a ledger
+        created as a copy of another (its id and settings kept, so its chain re-verifies).
+        """
         store = open_store(path, readonly=readonly, create=create, synchronous=synchronous)
         try:
-            return cls(store, key=key, create=create)
+            return cls(store, key=key, create=create, check=check, meta=meta)
         except BaseException:
             store.close()
             raise
-
-    def _new_meta(self) -> dict[str, str]:
-        ledger_id = uuid.uuid4().hex
-        meta = {
-            "format": FORMAT,
-            "schema_version": str(SCHEMA_VERSION),
-            "ledger_id": ledger_id,
-            "hash_algorithm": self._chain.algorithm,
-            "created_ns": str(time.time_ns()),
-        }
-        if self._chain.algorithm == "hmac-sha256":
-            meta["key_check"] = self._chain.key_check(ledger_id)
-        return meta
-
-    def _check_meta(self, key: bytes | None) -> None:
-        where = self._store.location
-        if self.meta.get("format") != FORMAT:
-            raise NotALedgerError(f"{where}: not a ctxlog ledger (meta.format is {self.meta.get('format')!r})")
-        try:
-            version = int(self.meta.get("schema_version", ""))
-        except ValueError:
-            raise NotALedgerError(f"{where}: not a ctxlog ledger (no schema version)") from None
-        if version > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"{where}: schema version {version} is newer than this ctxlog's {SCHEMA_VERSION}; "
-                "upgrade ctxlog to read it"
-            )
-        if not self.keyed and key is not None:
-            raise KeyMismatchError(f"{where}: the ledger is not keyed, but a key was given; open it without one")
-        if self.keyed and key is not None and self._chain.key_check(self.ledger_id) != self.meta.get("key_check"):
-            raise KeyMismatchError(f"{where}: wrong key for this keyed ledger")
 
     @property
     def location(self) -> str:
@@ -182,8 +172,8 @@ class Ledger:
         self._writer.flush()
         return self._store.head()
 
-    def runs(self) -> list[RunInfo]:
-        """Every run, in order of first appearance."""
+    def runs(self) -> Iterator[RunInfo]:
+        """Every run, in order of first appearance, streamed."""
         self._writer.flush()
         return self._store.runs()
 
@@ -199,9 +189,15 @@ class Ledger:
         """The checkpoint rows of ``run`` with their events, in order."""
         return self._reading().checkpoints(run)
 
-    def snapshots(self, run: str, until: int | None) -> Iterator[Anchor]:
-        """Cached states of ``run`` at or before ``until`` that stand where they claim, newest first."""
-        return self._reading().snapshots(run, until)
+    @property
+    def trusts_snapshots(self) -> bool:
+        """False when the ledger is keyed and was opened without its key: folds start at the beginning."""
+        return self._reader.trusts_snapshots
+
+    def snapshots(self, run: str, until: int | None, *, verified: bool = False) -> Iterator[Anchor]:
+        """Cached states of ``run`` at or before ``until`` that stand where they claim, newest first
+        (none that cannot be checked: see ``Reader.snapshots``)."""
+        return self._reading().snapshots(run, until, verified=verified)
 
     def run_records(
         self,
@@ -222,15 +218,36 @@ class Ledger:
             return self._store.scan(after=after, until=until)
         return self._store.scan_run(run, after=after, until=until)
 
-    def verify(self, *, head: tuple[int, str] | None = None, progress: Progress | None = None) -> VerifyResult:
-        """Recompute the whole chain; ``head`` is an exported ``(offset, hash)`` it must reach unchanged.
+    def verify(
+        self,
+        *,
+        head: tuple[int, str] | None = None,
+        progress: Progress | None = None,
+        seqs: dict[str, int] | None = None,
+    ) -> VerifyResult:
+        """Recompute the whole chain of every row the table holds, from the genesis; then count the
+        rows and run the engine's own integrity check. ``head`` is an exported ``(offset, hash)``
+        the log must reach unchanged; ``seqs``, when given, is filled with each run's last seq.
 
         A keyed ledger opened without its key cannot be verified: KeyMismatchError says so.
         """
         if self._key_missing:
             raise KeyMismatchError(f"{self.location}: the ledger is keyed (HMAC-SHA256); give its key to verify it")
-        total = (self.head() or (0, GENESIS))[0]
-        return verify_records(counted(self._store.scan(), total, progress), self._chain, expect_head=head)
+        self._writer.flush()
+        edges = self._store.edges()
+        total = edges[1] if edges else 0
+        rows = counted(self._store.scan_all(), total, progress)
+        result = verify_records(rows, self._chain, genesis=self.genesis, expect_head=head, seqs=seqs)
+        result = msgspec.structs.replace(result, ledger_id=self.ledger_id, schema_version=self.version)
+        if not result.ok:
+            return result
+        count = self._store.count()
+        if count != result.events:
+            return result.failed(None, f"the table holds {count} rows, but the chain covers {result.events}")
+        problems = self._store.integrity()
+        if problems:
+            return result.failed(None, "; ".join(problems[:5]) + (" …" if len(problems) > 5 else ""))
+        return result
 
     def kind_counts(self) -> dict[str, int]:
         """Events by kind, most frequent first."""
@@ -239,10 +256,12 @@ class Ledger:
 
     def snapshot_count(self) -> int:
         """How many projection snapshots the cache holds."""
+        self._writer.flush()
         return self._store.snapshot_count()
 
     def size_bytes(self) -> int:
         """Bytes the ledger takes on disk (0 in memory)."""
+        self._writer.flush()
         return self._store.size_bytes()
 
     # -- moving whole ledgers --------------------------------------------------------------------
@@ -250,13 +269,14 @@ class Ledger:
     def export(self, out: BinaryIO) -> ExportHeader:
         """Write the ledger as JSON Lines (a header, then every row up to the present head) to ``out``."""
         self._writer.flush()
-        return export_rows(self._store, self.meta, out)
+        return export_rows(self._store, self.meta, self.genesis, out)
 
     def import_rows(
         self, lines: Iterable[bytes], header: ExportHeader, *, source: str, progress: Progress | None = None
     ) -> VerifyResult:
         """Fill this empty ledger from an export's rows: all of them verified, or none appended."""
-        return import_rows(self._store, self._chain, self.meta, lines, header, source=source, progress=progress)
+        chain, meta = self._chain, self.meta
+        return import_rows(self._store, chain, meta, self.genesis, lines, header, source=source, progress=progress)
 
     def close(self) -> None:
         """Close the store; an open transaction is rolled back."""

@@ -8,24 +8,36 @@ match the chain, and the rows to fold after one, checked link by link when asked
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
 from ..errors import IntegrityError, InvalidArgumentError, KeyMismatchError, UnknownCheckpointError, UnknownRunError
-from .chain import GENESIS, Chain
-from .codec import decode_event
+from .chain import Chain
+from .codec import canonical, decode_event
 from .events import CheckpointTaken, Record
-from .store import Store
-from .verify import checked
+from .store import NO_BOUND, Store
 
-__all__ = ["PROGRESS_EVERY", "Anchor", "Progress", "Reader", "counted"]
+__all__ = ["LISTED", "MAX_NAME_BYTES", "PROGRESS_EVERY", "Anchor", "Progress", "Reader", "counted", "shown"]
 
 Progress = Callable[[int, int], None]
 """A callback taking ``(events done, events in all)``."""
 
 PROGRESS_EVERY = 10_000
 """Events between two calls of a ``progress`` callback."""
+
+MAX_NAME_BYTES = 1024
+"""The longest name a reader looks up (a checkpoint, a run): longer ones cannot exist."""
+
+LISTED = 10
+"""How many names an error lists (runs to choose from, checkpoints there are)."""
+
+
+def shown(name: object, limit: int = 80) -> str:
+    """``repr(name)``, shortened to ``limit`` characters: names quoted in messages stay one short line."""
+    text = repr(name)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def counted(records: Iterable[Record], total: int, progress: Progress | None) -> Iterator[Record]:
@@ -49,74 +61,162 @@ class Anchor(msgspec.Struct, frozen=True):
     state: bytes
 
 
-def _listing(runs: list[str]) -> str:
-    shown = ", ".join(runs[:10])
-    return shown + (f" … ({len(runs)} in all)" if len(runs) > 10 else "") if runs else "(none)"
+def _listing(names: list[str]) -> str:
+    if not names:
+        return "(none)"
+    listed = ", ".join(shown(n, 40)[1:-1] if isinstance(n, str) else shown(n) for n in names[:LISTED])
+    return listed + (" … and more" if len(names) > LISTED else "")
 
 
 class Reader:
-    """Answers about the rows of one store, under its chain."""
+    """Answers about the rows of one store, under its chain (starting at ``genesis``)."""
 
-    def __init__(self, store: Store, chain: Chain, *, keyed: bool) -> None:
-        self._store, self._chain, self._keyed = store, chain, keyed
+    def __init__(self, store: Store, chain: Chain, genesis: str, *, keyed: bool, key_missing: bool) -> None:
+        self._store, self._chain, self._genesis = store, chain, genesis
+        self._keyed, self._key_missing = keyed, key_missing
+
+    @property
+    def trusts_snapshots(self) -> bool:
+        """False for a keyed ledger read without its key: its snapshot tags cannot be checked, so
+        every fold starts at the beginning of the run."""
+        return not self._key_missing
+
+    def check_edges(self) -> None:
+        """Every row is in 1..N and the last one links to its predecessor: a row outside the chain's
+        range, or a head that is not the chain's, is an IntegrityError, never data (two index probes
+        and one link; a full check is :meth:`verify`)."""
+        edges = self._store.edges()
+        if edges is None:
+            return
+        low, high = edges
+        if low < 1 or high > NO_BOUND:
+            bad = low if low < 1 else high
+            raise IntegrityError(
+                f"{self._store.location}: a row at offset {bad}, outside the chain (offsets run from 1); the "
+                "ledger was tampered with: run ctxlog verify",
+                bad,
+            )
+        self.check_tail(self._store.tail())
+
+    def check_tail(self, tail: list[Record]) -> None:
+        """The head row links to the row before it (or to the genesis): a writer never builds on,
+        and a reader never stops at, a row that is not the chain's head."""
+        if not tail or self._key_missing:
+            return
+        head = tail[0]
+        previous = tail[1].hash if len(tail) > 1 and tail[1].offset == head.offset - 1 else None
+        if head.offset == 1:
+            previous = self._genesis
+        if previous is None:
+            raise IntegrityError(
+                f"{self._store.location}: offset {head.offset - 1} is missing below the head at offset "
+                f"{head.offset}; the ledger was tampered with: run ctxlog verify",
+                head.offset - 1,
+            )
+        try:
+            row = canonical(head.offset, head.run, head.seq, head.ts, head.kind, head.context, head.cause, head.payload)
+            intact = self._chain.link(previous, row) == head.hash
+        except (TypeError, ValueError, AttributeError):
+            intact = False
+        if not intact:
+            raise IntegrityError(
+                f"{self._store.location}: offset {head.offset}: the last row does not link to the one before it; the "
+                "ledger was tampered with: run ctxlog verify",
+                head.offset,
+            )
 
     def choose_run(self, run: str | None) -> str:
         """``run`` if the ledger holds it; the only run when None; else UnknownRunError listing runs."""
-        runs, where = self._store.run_names(), self._store.location
+        where = self._store.location
         if run is not None:
-            if run not in runs:
-                raise UnknownRunError(f"no run {run!r} in {where}; runs: {_listing(runs)}")
+            if not isinstance(run, str) or len(run.encode("utf-8", "replace")) > MAX_NAME_BYTES:
+                raise UnknownRunError(f"no run {shown(run)} in {where} (run names are at most {MAX_NAME_BYTES} bytes)")
+            if not self._store.has_run(run):
+                raise UnknownRunError(f"no run {shown(run)} in {where}; runs: {_listing(self._run_names())}")
             return run
+        runs = self._run_names()
         if len(runs) == 1:
             return runs[0]
         if not runs:
             raise UnknownRunError(f"{where} holds no runs yet")
-        raise UnknownRunError(f"{where} holds {len(runs)} runs; choose one with run=: {_listing(runs)}")
+        count = f"{len(runs)}" if len(runs) <= LISTED else f"more than {LISTED}"
+        raise UnknownRunError(f"{where} holds {count} runs; choose one with run=: {_listing(runs)}")
+
+    def _run_names(self) -> list[str]:
+        return self._store.run_names(limit=LISTED + 1)
 
     def checkpoints(self, run: str) -> Iterator[tuple[Record, CheckpointTaken]]:
-        """The checkpoint rows of ``run`` with their decoded events; a damaged one is an IntegrityError."""
+        """The checkpoint rows of ``run`` with their decoded events, streamed; a damaged one is an
+        IntegrityError."""
         for r in self._store.checkpoint_rows(run):
-            try:
-                event = decode_event(r.payload)
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                raise IntegrityError(
-                    f"offset {r.offset}: checkpoint payload is damaged ({exc}); run ctxlog verify", r.offset
-                ) from exc
-            if not isinstance(event, CheckpointTaken):
-                raise IntegrityError(f"offset {r.offset}: a checkpoint row holds a {type(event).__name__}", r.offset)
-            yield r, event
+            yield r, self._checkpoint_event(r, run)
+
+    def _checkpoint_event(self, r: Record, run: str) -> CheckpointTaken:
+        try:
+            event = decode_event(r.payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise IntegrityError(
+                f"offset {r.offset}: checkpoint payload is damaged ({shown(str(exc))}); run ctxlog verify", r.offset
+            ) from exc
+        if not isinstance(event, CheckpointTaken) or r.kind != "checkpoint" or r.run != run:
+            raise IntegrityError(
+                f"offset {r.offset}: read as a checkpoint of run {shown(run)}, but it is not one; run ctxlog verify",
+                r.offset,
+            )
+        return event
 
     def resolve(self, run: str, until: str | int | None) -> int | None:
         """The offset a checkpoint name or offset stands for in ``run`` (None for the head).
 
-        A str names a checkpoint; if no checkpoint has that name and it is ASCII digits, it is an offset.
+        A str names a checkpoint; if no checkpoint has that name and it is ASCII digits, it is an
+        offset. The row a name resolves to is read back and must be that checkpoint of that run,
+        whatever index or function found it.
         """
         if until is None:
             return None
         if isinstance(until, str):
-            offset = self._store.checkpoint_offset(run, until)
-            if offset is None and "\x00" in until:  # SQL text stops at NUL: compare the decoded names
-                offset = next((r.offset for r, e in self.checkpoints(run) if e.name == until), None)
+            if len(until.encode("utf-8", "replace")) > MAX_NAME_BYTES and not until.strip().isdigit():
+                raise UnknownCheckpointError(f"no checkpoint {shown(until)} in run {shown(run)} (names are short)")
+            offset = self._named(run, until)
             if offset is not None:
                 return offset
             text = until.strip()
             if not (text.isascii() and text.isdigit()):
-                known = ", ".join(e.name for _, e in self.checkpoints(run)) or "(none)"
-                raise UnknownCheckpointError(f"no checkpoint {until!r} in run {run!r}; checkpoints: {known}")
-            until = int(text)
+                known = _listing([e.name for _, e in itertools.islice(self.checkpoints(run), LISTED + 1)])
+                raise UnknownCheckpointError(f"no checkpoint {shown(until)} in run {shown(run)}; checkpoints: {known}")
+            until = int(text) if len(text) <= 20 else 2**63
         if isinstance(until, bool) or not isinstance(until, int):
-            raise InvalidArgumentError(f"until must be a checkpoint name or an offset, not {until!r}")
+            raise InvalidArgumentError(f"until must be a checkpoint name or an offset, not {shown(until)}")
         first = next(iter(self._store.scan_run(run)), None)
         head = self._store.head()
         if first is None or until < first.offset or head is None or until > head[0]:
             span = f"{first.offset}..{head[0]}" if first is not None and head else "none"
-            raise UnknownCheckpointError(f"offset {until} is outside run {run!r} (its offsets span {span})")
+            raise UnknownCheckpointError(f"offset {shown(until)} is outside run {shown(run)} (its offsets span {span})")
         return until
 
-    def snapshots(self, run: str, until: int | None) -> Iterator[Anchor]:
+    def _named(self, run: str, name: str) -> int | None:
+        """The offset of ``run``'s checkpoint ``name``, or None. The row the store finds is read back
+        and its decoded name compared; when it is another (SQL text stops at a NUL; a damaged index
+        or function), the run's checkpoints are compared one by one instead."""
+        offset = self._store.checkpoint_offset(run, name) if "\x00" not in name else None
+        if offset is not None:
+            row = self._store.record_at(offset)
+            if row is not None and self._checkpoint_event(row, run).name == name:
+                return offset
+        if offset is None and "\x00" not in name:
+            return None
+        return next((r.offset for r, e in self.checkpoints(run) if e.name == name), None)
+
+    def snapshots(self, run: str, until: int | None, *, verified: bool = False) -> Iterator[Anchor]:
         """Snapshots of ``run`` at or before ``until``, newest first, whose claimed position holds a
         row of the run with the hash their tag was made from: a cache that cannot lie about where
-        it stands (its state is still only as good as the caller's decoding of it)."""
+        it stands (its state is still only as good as the caller's decoding of it).
+
+        None for a keyed ledger read without its key (its tags cannot be checked), and none for a
+        ``verified`` read of an unkeyed one (anyone can make an unkeyed tag).
+        """
+        if self._key_missing or (verified and not self._keyed):
+            return
         for snapshot in self._store.snapshot_before(run, until):
             row = self._store.record_at(snapshot.offset)
             if row is None or row.run != run or row.seq != snapshot.seq:
@@ -134,24 +234,62 @@ class Reader:
         verify: bool = False,
         progress: Progress | None = None,
     ) -> Iterator[Record]:
-        """The rows of ``run`` after ``start`` (from :meth:`snapshots`; the run's start
-        when None) up to offset ``until``, in order.
+        """The rows of ``run`` after ``start`` (from :meth:`snapshots`; the run's start when None)
+        up to offset ``until``, in order.
 
-        With ``verify`` every row from ``start`` on (of every run, as they interleave) must link to
-        its predecessor: an IntegrityError names the first that does not.
+        With ``verify`` every row (and the row ``start`` stands on) must link to its predecessor
+        in the global chain, which is read by offset where it belongs to another run: the cost is
+        the run's, not the file's. An IntegrityError names the first row that does not link.
         """
         after_seq = start.seq if start is not None else 0
+        records: Iterable[Record] = self._store.scan_run(run, after_seq=after_seq, until=until)
         if verify:
-            if self._keyed and self._chain.algorithm != "hmac-sha256":
+            if self._key_missing:
                 raise KeyMismatchError(f"{self._store.location}: the ledger is keyed; give its key to verify")
-            after, previous = (start.offset, start.hash) if start is not None else (0, GENESIS)
-            rows = self._store.scan(after=after, until=until)
-            records: Iterable[Record] = checked(rows, self._chain, after=after, previous=previous, run=run)
-        else:
-            records = self._store.scan_run(run, after_seq=after_seq, until=until)
+            records = self._linked(records, start)
         if progress is None:
             return iter(records)
         return counted(records, self._to_fold(run, after_seq, until), progress)
+
+    def _linked(self, records: Iterable[Record], start: Anchor | None) -> Iterator[Record]:
+        link = self._chain.link
+        last: tuple[int, str] | None = None
+        if start is not None:
+            anchor = self._store.record_at(start.offset)
+            if anchor is None or anchor.hash != start.hash:
+                raise IntegrityError(
+                    f"offset {start.offset}: the snapshot's row changed; run ctxlog verify", start.offset
+                )
+            self._check_link(anchor, None)
+            last = (anchor.offset, anchor.hash)
+        for r in records:
+            previous = last[1] if last is not None and last[0] == r.offset - 1 else None
+            self._check_link(r, previous, link)
+            yield r
+            last = (r.offset, r.hash)
+
+    def _check_link(self, r: Record, previous: str | None, link: Callable[[str, bytes], str] | None = None) -> None:
+        """``r`` links to its predecessor (whose hash is ``previous`` when known), else IntegrityError."""
+        if previous is None:
+            if r.offset == 1:
+                previous = self._genesis
+            else:
+                before = self._store.record_at(r.offset - 1)
+                if before is None:
+                    raise IntegrityError(
+                        f"offset {r.offset - 1}: missing (the row before offset {r.offset}); run ctxlog verify",
+                        r.offset - 1,
+                    )
+                previous = before.hash
+        try:
+            row = canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload)
+            intact = (link or self._chain.link)(previous, row) == r.hash
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise IntegrityError(f"offset {r.offset}: the row is malformed ({exc})", r.offset) from exc
+        if not intact:
+            raise IntegrityError(
+                f"offset {r.offset}: hash does not match the row and its predecessor (row or chain altered)", r.offset
+            )
 
     def _to_fold(self, run: str, after_seq: int, until: int | None) -> int:
         """How many events of ``run`` follow ``after_seq`` up to ``until`` (an upper bound when unsure)."""

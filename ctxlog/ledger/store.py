@@ -2,9 +2,10 @@
 
 A store moves rows in and out and runs transactions; it knows nothing of events, chains or trees.
 Everything above it (the chain, the codec, the projections) is shared by all backends (SQLite in
-``sqlite.py``, PostgreSQL in ``postgres/``), and the conformance suite shipped in
-``ctxlog.testing`` (``StoreConformance``, plus ``SharedStoreConformance`` for stores that several
-connections and processes share) is the definition of a correct store. Only the ``Ledger``
+``sqlite/``, PostgreSQL in ``postgres/``), and the conformance suites shipped in
+``ctxlog.testing.conformance`` (``StoreConformance``) and ``ctxlog.testing.shared``
+(``SharedStoreConformance``, for stores that several connections and processes share) are the
+definition of a correct store. Only the ``Ledger``
 façade talks to a store.
 """
 
@@ -29,10 +30,14 @@ __all__ = [
     "Store",
     "check_synchronous",
     "clamp",
+    "SCHEMA_VERSIONS",
 ]
 
-SCHEMA_VERSION = 1
-"""Version of the storage schema this ctxlog writes; a larger one in a file is refused."""
+SCHEMA_VERSION = 2
+"""Version of the storage schema this ctxlog writes."""
+
+SCHEMA_VERSIONS = (1, 2)
+"""The versions this ctxlog reads and appends to; any other is refused by name."""
 
 
 NO_BOUND = 2**62
@@ -93,10 +98,21 @@ class Snapshot(msgspec.Struct, frozen=True):
 
 
 class Store(abc.ABC):
-    """Rows in, rows out, one write transaction at a time. Offsets are assigned by the caller."""
+    """Rows in, rows out, one write transaction at a time. Offsets are assigned by the caller.
+
+    A store speaks one schema version at a time (:meth:`use_version`): a new store creates the
+    latest; the ledger tells an opened one the version its meta names before any row is read.
+    """
 
     readonly: bool = False
     location: str = ""
+    version: int = SCHEMA_VERSION
+    holds: str = "tables"
+    """What a database that is not a ledger holds, in the words of this engine (for messages)."""
+
+    @abc.abstractmethod
+    def use_version(self, version: int) -> None:
+        """Read and write rows as schema ``version`` stores them (one of SCHEMA_VERSIONS)."""
 
     @abc.abstractmethod
     def get_meta(self) -> dict[str, str]:
@@ -115,7 +131,7 @@ class Store(abc.ABC):
             if "meta" in objects:
                 return
             if objects:
-                raise NotALedgerError(f"{self.location}: not a ctxlog ledger (it already holds other tables)")
+                raise NotALedgerError(f"{self.location}: not a ctxlog ledger (it holds other {self.holds})")
             self._create(meta)
 
     @abc.abstractmethod
@@ -130,6 +146,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _create(self, meta: dict[str, str]) -> None:
         """Create the schema and store ``meta``, inside :meth:`_schema_transaction`."""
+
+    @abc.abstractmethod
+    def replace_meta(self, meta: dict[str, str]) -> None:
+        """Inside the write transaction, replace the meta table of a ledger that holds no rows (an
+        import gives it the exported ledger's)."""
 
     @abc.abstractmethod
     def begin(self) -> None:
@@ -164,6 +185,23 @@ class Store(abc.ABC):
         """``(offset, hash)`` of the last row, None when the log is empty."""
 
     @abc.abstractmethod
+    def tail(self) -> list[Record]:
+        """The last two rows, newest first (fewer in a shorter log): what the head's link is checked on."""
+
+    @abc.abstractmethod
+    def edges(self) -> tuple[int, int] | None:
+        """The lowest and highest offset of any row (None when there is none), without a scan."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """How many rows the table holds, whatever their offsets (a scan: for verify)."""
+
+    @abc.abstractmethod
+    def integrity(self) -> list[str]:
+        """The engine's own integrity check and the schema compared with the one ctxlog creates:
+        what is wrong, one line each (empty when all is well)."""
+
+    @abc.abstractmethod
     def last_seq(self, run: str) -> int:
         """The last ``seq`` of ``run``; 0 when the run has no rows."""
 
@@ -176,6 +214,10 @@ class Store(abc.ABC):
         """Rows of all runs with ``after < offset <= until``, in offset order, streamed."""
 
     @abc.abstractmethod
+    def scan_all(self) -> Iterator[Record]:
+        """Every row, whatever its offset, in offset order, streamed: what verify walks."""
+
+    @abc.abstractmethod
     def scan_run(self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None) -> Iterator[Record]:
         """Rows of ``run`` with ``seq > after_seq``, ``after < offset <= until``, in order, streamed."""
 
@@ -184,16 +226,20 @@ class Store(abc.ABC):
         """The row at ``offset``, or None."""
 
     @abc.abstractmethod
-    def run_names(self) -> list[str]:
-        """The names of the runs, sorted (an index walk, not a scan of the log)."""
+    def run_names(self, limit: int | None = None) -> list[str]:
+        """The names of the runs, sorted, at most ``limit`` of them (an index walk, one probe a run)."""
 
     @abc.abstractmethod
-    def runs(self) -> list[RunInfo]:
-        """Every run in the ledger, in order of first appearance."""
+    def runs(self) -> Iterator[RunInfo]:
+        """Every run in the ledger, in order of first appearance, streamed."""
 
     @abc.abstractmethod
-    def checkpoint_rows(self, run: str) -> list[Record]:
-        """The ``checkpoint`` rows of ``run``, in order (an indexed lookup, not a scan of the run)."""
+    def has_run(self, run: str) -> bool:
+        """Whether ``run`` has a row (one index probe)."""
+
+    @abc.abstractmethod
+    def checkpoint_rows(self, run: str) -> Iterator[Record]:
+        """The ``checkpoint`` rows of ``run``, in order, streamed (an indexed lookup, not a scan of the run)."""
 
     @abc.abstractmethod
     def checkpoint_offset(self, run: str, name: str) -> int | None:

@@ -15,16 +15,34 @@ from typing import BinaryIO
 import msgspec
 
 from ..errors import IntegrityError, KeyMismatchError, LedgerError
-from .chain import GENESIS, Chain
+from .chain import Chain
 from .events import Record
 from .reader import Progress, counted
 from .store import Store
 from .verify import VerifyResult, verify_records
 
-__all__ = ["EXPORT_VERSION", "ExportHeader", "check_export_key", "export_rows", "import_rows", "read_export_header"]
+__all__ = [
+    "EXPORT_VERSION",
+    "EXPORT_VERSIONS",
+    "MAX_HEADER_BYTES",
+    "MAX_LINE_BYTES",
+    "ExportHeader",
+    "bounded_lines",
+    "check_export_key",
+    "export_meta",
+    "export_rows",
+    "import_rows",
+    "read_export_header",
+]
 
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
+"""The export format written: version 2 carries the whole meta table (version 1 exports still import)."""
+EXPORT_VERSIONS = (1, 2)
 BATCH = 1000
+MAX_HEADER_BYTES = 1 << 20
+"""The longest first line an import reads."""
+MAX_LINE_BYTES = 256 << 20
+"""The longest row line an import reads (a row carries at most a value or a tree): never more."""
 
 
 class ExportHeader(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -44,6 +62,9 @@ class ExportHeader(msgspec.Struct, frozen=True, omit_defaults=True):
     """``OFFSET:HASH`` of the last row, as ``ctxlog head`` prints it."""
     key_check: str | None = None
     """For a keyed ledger: the tag that tells its key from a wrong one."""
+    meta: dict[str, str] | None = None
+    """The exported ledger's meta table (export version 2): an import recreates it, so the copy
+    keeps the id and settings the chain's genesis commits to."""
 
     @property
     def head_pair(self) -> tuple[int, str]:
@@ -57,9 +78,9 @@ _header_decoder = msgspec.json.Decoder(ExportHeader)
 _record_decoder = msgspec.json.Decoder(Record)
 
 
-def export_rows(store: Store, meta: dict[str, str], out: BinaryIO) -> ExportHeader:
+def export_rows(store: Store, meta: dict[str, str], genesis: str, out: BinaryIO) -> ExportHeader:
     """Write the header and every row of ``store`` up to its present head to ``out``."""
-    head = store.head() or (0, GENESIS)
+    head = store.head() or (0, genesis)
     header = ExportHeader(
         EXPORT_VERSION,
         meta["ledger_id"],
@@ -68,11 +89,28 @@ def export_rows(store: Store, meta: dict[str, str], out: BinaryIO) -> ExportHead
         head[0],
         f"{head[0]}:{head[1]}",
         meta.get("key_check"),
+        dict(sorted(meta.items())),
     )
     out.write(_encoder.encode(header) + b"\n")
     for record in store.scan(until=head[0]):
+        if type(record.payload) is not str:
+            raise IntegrityError(f"offset {record.offset}: the payload is not text; run ctxlog verify", record.offset)
         out.write(_encoder.encode(record) + b"\n")
     return header
+
+
+def bounded_lines(stream: BinaryIO, source: str) -> Iterator[bytes]:
+    """The lines of ``stream``, each read with a bound (the header's smaller), so that a file
+    without newlines (``/dev/zero``) is refused instead of read whole."""
+    limit = MAX_HEADER_BYTES
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit:
+            raise LedgerError(f"{source}: a line longer than {limit} bytes; not a ctxlog export")
+        yield line
+        limit = MAX_LINE_BYTES
 
 
 def read_export_header(lines: Iterator[bytes], source: str) -> ExportHeader:
@@ -81,13 +119,34 @@ def read_export_header(lines: Iterator[bytes], source: str) -> ExportHeader:
     try:
         header = _header_decoder.decode(first)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise LedgerError(f"{source}: not a ctxlog export (line 1 is not its header: {exc})") from None
+        raise LedgerError(f"{source}: not a ctxlog export (line 1 is not its header: {_short(exc)})") from None
     offset, colon, digest = header.head.partition(":")
-    if not (colon and offset.isdigit() and len(digest) == 64):
-        raise LedgerError(f"{source}: the export header's head {header.head!r} is not OFFSET:HASH")
-    if header.ctxlog_export != EXPORT_VERSION:
-        raise LedgerError(f"{source}: export format {header.ctxlog_export} is not {EXPORT_VERSION}; upgrade ctxlog")
+    if not (colon and offset.isdigit() and len(offset) < 20 and len(digest) == 64):
+        raise LedgerError(f"{source}: the export header's head {_short(header.head)} is not OFFSET:HASH")
+    if header.ctxlog_export not in EXPORT_VERSIONS:
+        raise LedgerError(f"{source}: export format {header.ctxlog_export} is not one this ctxlog reads; upgrade it")
+    if header.ctxlog_export >= 2 and (header.meta is None or header.meta.get("ledger_id") != header.ledger_id):
+        raise LedgerError(f"{source}: the export header's meta does not name its ledger")
     return header
+
+
+def _short(value: object, limit: int = 120) -> str:
+    text = str(value) if isinstance(value, Exception) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def export_meta(header: ExportHeader) -> dict[str, str]:
+    """The meta table a ledger imported from ``header`` starts with: the exported one (an export
+    of version 1 carried none: a schema-1 ledger of the same id and algorithm)."""
+    if header.meta is not None:
+        return dict(header.meta)
+    meta = {
+        "format": "ctxlog", "schema_version": "1", "ledger_id": header.ledger_id,
+        "hash_algorithm": header.hash_algorithm, "created_ns": "0",
+    }  # fmt: skip
+    if header.key_check is not None:
+        meta["key_check"] = header.key_check
+    return meta
 
 
 def check_export_key(header: ExportHeader, key: bytes | None, source: str) -> None:
@@ -108,7 +167,7 @@ def _records(lines: Iterator[bytes], source: str) -> Iterator[Record]:
         try:
             yield _record_decoder.decode(line)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise LedgerError(f"{source}: line {number} is not an exported row ({exc})") from None
+            raise LedgerError(f"{source}: line {number} is not an exported row ({_short(exc)})") from None
 
 
 def _inserting(store: Store, records: Iterable[Record]) -> Iterator[Record]:
@@ -124,20 +183,8 @@ def _inserting(store: Store, records: Iterable[Record]) -> Iterator[Record]:
         store.insert(batch)
 
 
-def import_rows(
-    store: Store,
-    chain: Chain,
-    meta: dict[str, str],
-    lines: Iterable[bytes],
-    header: ExportHeader,
-    *,
-    source: str,
-    progress: Progress | None = None,
-) -> VerifyResult:
-    """Append the rows after the header to the empty ``store``: all of them verified, or none.
-
-    ``chain`` must be made with the export's key, if any (see :func:`check_export_key`).
-    """
+def _import_target(store: Store, meta: dict[str, str], header: ExportHeader) -> dict[str, str]:
+    """The meta the copy must have, once ``store`` is known to be an empty ledger that can hold it."""
     where = store.location
     if meta.get("hash_algorithm") != header.hash_algorithm:
         raise LedgerError(
@@ -147,21 +194,43 @@ def import_rows(
     present = store.head()
     if present is not None:
         raise LedgerError(f"{where}: the ledger already holds {present[0]} events; import into a new file")
+    wanted = export_meta(header)
+    if str(store.version) != wanted.get("schema_version"):
+        raise LedgerError(
+            f"{where}: the export is of schema version {wanted.get('schema_version')} and this empty ledger of "
+            f"version {store.version}; import into a new file"
+        )
+    return wanted
+
+
+def import_rows(
+    store: Store,
+    chain: Chain,
+    meta: dict[str, str],
+    genesis: str,
+    lines: Iterable[bytes],
+    header: ExportHeader,
+    *,
+    source: str,
+    progress: Progress | None = None,
+) -> VerifyResult:
+    """Append the rows after the header to the empty ``store``: all of them verified, or none.
+
+    ``chain`` must be made with the export's key, if any (see :func:`check_export_key`); ``meta``
+    and ``genesis`` are the store's. An empty ledger of another id takes the export's meta (in the
+    same transaction), so that the copy's chain, which commits to its meta, re-verifies.
+    """
+    wanted = _import_target(store, meta, header)
     store.begin()
     try:
+        if meta != wanted:
+            store.replace_meta(wanted)
+            genesis = chain.genesis(wanted) if store.version >= 2 else genesis
         rows = counted(_inserting(store, _records(iter(lines), source)), header.events, progress)
-        result = verify_records(rows, chain, expect_head=header.head_pair)
+        result = verify_records(rows, chain, genesis=genesis, expect_head=header.head_pair)
         if result.ok and result.events != header.events:
-            result = VerifyResult(
-                False,
-                result.events,
-                result.runs,
-                result.head_offset,
-                result.head_hash,
-                result.algorithm,
-                header.events + 1,
-                f"the export holds {result.events} rows but its header says {header.events}",
-            )
+            reason = f"the export holds {result.events} rows but its header says {header.events}"
+            result = result.failed(header.events + 1, reason)
         if not result.ok:
             raise IntegrityError(f"{source}: {result.summary()}; nothing was imported", result.bad_offset)
         store.commit()

@@ -1,8 +1,9 @@
 """Recomputing the chain: what an auditor runs to know the log is as it was written.
 
-The check streams the log once, in offset order, with constant memory per run: offsets must be
-dense from 1, each run's ``seq`` dense from 1, each payload must carry its row's kind, and each
-hash must be the link of the previous hash and the row's canonical bytes.
+The check streams every row of the table once, in offset order, whatever its offset, with
+constant memory per run: offsets must be dense from 1 (a row below 1 or past a gap is named),
+each run's ``seq`` dense from 1, each payload must carry its row's kind, and each hash must be
+the link of the previous hash (the ledger's genesis for row 1) and the row's canonical bytes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class VerifyResult(msgspec.Struct, frozen=True):
     """The first offset that does not verify (None when ``ok``)."""
     reason: str | None = None
     """What is wrong there (None when ``ok``)."""
+    ledger_id: str = ""
+    """The id of the ledger verified."""
+    schema_version: int = 0
+    """Its storage schema version."""
 
     def summary(self) -> str:
         """One line for people and logs."""
@@ -47,25 +52,36 @@ class VerifyResult(msgspec.Struct, frozen=True):
                 f"ok: {self.events} events in {self.runs} run(s), chain intact ({self.algorithm}), "
                 f"head {self.head_offset}:{self.head_hash}"
             )
-        return f"FAILED at offset {self.bad_offset}: {self.reason}"
+        where = f"at offset {self.bad_offset}" if self.bad_offset is not None else "(the ledger as a whole)"
+        return f"FAILED {where}: {self.reason}"
+
+    def failed(self, offset: int | None, reason: str) -> VerifyResult:
+        """This result, turned into a failure at ``offset`` for ``reason``."""
+        return msgspec.structs.replace(self, ok=False, bad_offset=offset, reason=reason)
 
 
 def verify_records(
-    records: Iterable[Record], chain: Chain, *, expect_head: tuple[int, str] | None = None
+    records: Iterable[Record],
+    chain: Chain,
+    *,
+    genesis: str = GENESIS,
+    expect_head: tuple[int, str] | None = None,
+    seqs: dict[str, int] | None = None,
 ) -> VerifyResult:
     """Check a whole log given in offset order from offset 1; stop at the first fault.
 
     The links are checked by :func:`checked`; on top of them each run's ``seq`` must be dense,
     each payload must carry its row's kind, and the log must reach ``expect_head`` unchanged.
+    ``seqs``, when given, is filled with each run's last seq.
     """
-    previous, count = GENESIS, 0
-    seqs: dict[str, int] = {}
+    previous, count = genesis, 0
+    seqs = {} if seqs is None else seqs
 
     def fail(offset: int | None, reason: str) -> VerifyResult:
         return VerifyResult(False, count, len(seqs), count, previous, chain.algorithm, offset, reason)
 
     try:
-        for r in checked(records, chain):
+        for r in checked(records, chain, previous=genesis):
             seq = seqs.get(r.run, 0) + 1
             if r.seq != seq:
                 return fail(r.offset, f"run {r.run!r} has seq {r.seq} where {seq} was due")
@@ -103,6 +119,8 @@ def checked(
     digest, sha256 = chain.digest, hashlib.sha256
     plain = chain.algorithm == "sha256"
     for r in records:
+        if type(r.offset) is not int or r.offset < 1:
+            raise _broken(r.offset, f"a row at offset {r.offset}, outside the chain (offsets run from 1)")
         if r.offset != expected:
             what = "missing" if r.offset > expected else "out of order"
             raise _broken(expected, f"offset {expected} is {what} (next row found has offset {r.offset})")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import ConcurrencyError, KeyMismatchError
-from .chain import GENESIS, Chain
+from .chain import Chain
 from .codec import canonical, encode_event
 from .events import KIND_OF, Event, Record
 from .store import Snapshot, Store
@@ -28,8 +28,11 @@ BATCH = 1024
 class Writer:
     """Appends to one store under one chain; callers serialise their calls (the manager's lock)."""
 
-    def __init__(self, store: Store, chain: Chain, *, key_missing: bool) -> None:
-        self._store, self._chain, self._key_missing = store, chain, key_missing
+    def __init__(
+        self, store: Store, chain: Chain, genesis: str, *, key_missing: bool, check: Callable[[list[Record]], None]
+    ) -> None:
+        self._store, self._chain, self._genesis, self._key_missing = store, chain, genesis, key_missing
+        self._check = check
         self._pending: list[Record] = []
         self._writes = 0
         self._depth = 0
@@ -73,7 +76,9 @@ class Writer:
             fresh, self._fresh = self._fresh, False  # a failed read below leaves nothing trusted
             try:
                 if self._store.changed_elsewhere() or not fresh:
-                    self._head = self._store.head()
+                    tail = self._store.tail()
+                    self._check(tail)  # another writer's head must link: never build on a forged one
+                    self._head = (tail[0].offset, tail[0].hash) if tail else None
                     self._seqs = {}
             except BaseException:
                 self._store.rollback()
@@ -132,7 +137,7 @@ class Writer:
                 f"run {run!r} has {seq} events in the ledger but this manager has seen {expected_seq}: "
                 "another writer appended to it; reload the run and retry"
             )
-        offset, previous = self._head if self._head is not None else (0, GENESIS)
+        offset, previous = self._head if self._head is not None else (0, self._genesis)
         if self._head_raw[0] != previous:
             self._head_raw = (previous, bytes.fromhex(previous))
         offset += 1

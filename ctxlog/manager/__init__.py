@@ -1,9 +1,10 @@
 """The command side: ``ContextManager`` and its branches, over one live session of a run.
 
-``manager.py`` holds the public operations, ``branches.py`` the branch handles, the one step
-protocol and the parallel runners, ``edits.py`` the edits both share, ``session.py`` the ledger,
-tree, lock and unit of work of a run (it imports nothing of the rest), and ``arguments.py`` the
-checks every argument passes before anything is appended.
+``manager.py`` holds the public operations, ``branches.py`` the branch handles and the parallel
+runners, ``steps.py`` the one step protocol, ``edits.py`` the edits both share, ``history.py``
+checkpoints, restore and (de)serialization, ``session.py`` the ledger, tree, lock and unit of work
+of a run (it imports nothing of the rest), and ``arguments.py`` the checks every argument passes
+before anything is appended.
 """
 
 from __future__ import annotations

@@ -16,9 +16,9 @@ from ..errors import (
     UnknownCheckpointError,
 )
 from ..ledger import Loaded, Restored
-from ..projections import check_tree_state, decode_tree_state
+from ..projections import check_tree_state, decode_tree_state, is_auto_name
 from .arguments import name_arg
-from .session import AUTO_PREFIX, Session, load_tree
+from .session import Session, load_tree
 
 __all__ = ["Checkpoint", "checkpoint", "deserialize", "restore", "serialize"]
 
@@ -39,7 +39,7 @@ class Checkpoint(msgspec.Struct, frozen=True):
 def checkpoint(s: Session, name: str) -> Checkpoint:
     """Append a checkpoint ``name``, unique in the run and not of the automatic ``auto-<n>`` form."""
     name_arg(name, "name")
-    if name.startswith(AUTO_PREFIX) and name[len(AUTO_PREFIX) :].isdigit():
+    if is_auto_name(name):
         raise InvalidArgumentError(f"checkpoint name {name!r} is reserved for automatic checkpoints")
     with s.operation():
         if name in s.tree.checkpoints:

@@ -11,27 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import zlib
 from collections.abc import Iterator
 
-import msgspec
-
-from ..errors import ContextStateError, CtxlogError, LedgerError
+from ..errors import ContextStateError, LedgerError
 from ..ledger import CheckpointTaken, Event, Initialized, Ledger, Progress, Record
-from ..projections import ContextTree, ExecutionContext, apply, fold
+from ..projections import AUTO_PREFIX, UNREADABLE_SNAPSHOT, ContextTree, ExecutionContext, apply, fold
 
-__all__ = ["AUTO_PREFIX", "ROOT", "SNAPSHOT_GROWTH", "Operation", "Session", "load_tree"]
+__all__ = ["ROOT", "SNAPSHOT_GROWTH", "Operation", "Session", "load_tree"]
 
 ROOT = "root"
 """The id of the root a run gets implicitly, by an operation before ``initialize``."""
 
-AUTO_PREFIX = "auto-"
-"""Automatic checkpoints are named ``auto-<offset>``; such names are reserved."""
-
 SNAPSHOT_GROWTH = 8
 """A snapshot is written only once the log has grown by this many times the last one's size."""
-
-_UNREADABLE_SNAPSHOT = (msgspec.DecodeError, msgspec.ValidationError, zlib.error, CtxlogError)
 
 
 def load_tree(
@@ -49,10 +41,10 @@ def load_tree(
     With ``verify`` every row from there on must link to its predecessor (see ``Ledger.run_records``).
     """
     tree, start = ContextTree(run), None
-    for anchor in ledger.snapshots(run, until):
+    for anchor in ledger.snapshots(run, until, verified=verify):
         try:
             tree = ContextTree.from_snapshot(anchor.state)
-        except _UNREADABLE_SNAPSHOT:
+        except UNREADABLE_SNAPSHOT:
             continue
         start = anchor
         break

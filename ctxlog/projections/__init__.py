@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from .check import check_tree_state
 from .diff import ContextDiff, KeyChange, TreeDiff, diff_trees
-from .folds import apply, fold
+from .folds import AUTO_PREFIX, apply, fold, is_auto_name
 from .merge import deep_merge, merged
 from .policies import IsolationLevel, MergePolicy
-from .tree import TREE_FORMAT, ContextTree, ExecutionContext, ProjectionState, TreeState, decode_tree_state
+from .tree import (
+    TREE_FORMAT,
+    UNREADABLE_SNAPSHOT,
+    ContextTree,
+    ExecutionContext,
+    ProjectionState,
+    TreeState,
+    decode_tree_state,
+    identical,
+)
 from .values import (
     MAX_DEPTH,
     MAX_VALUE_BYTES,
@@ -26,9 +35,11 @@ from .values import (
 )
 
 __all__ = [
+    "AUTO_PREFIX",
     "MAX_DEPTH",
     "MAX_VALUE_BYTES",
     "TREE_FORMAT",
+    "UNREADABLE_SNAPSHOT",
     "ContextDiff",
     "ContextTree",
     "ExecutionContext",
@@ -48,6 +59,8 @@ __all__ = [
     "diff_trees",
     "encode_value",
     "fold",
+    "identical",
+    "is_auto_name",
     "json_copy",
     "merged",
     "utf8_text",

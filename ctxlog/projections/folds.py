@@ -1,8 +1,14 @@
-"""The fold: ``apply(tree, record) -> tree``, one event at a time, no I/O.
+"""The fold: ``apply(tree, record) -> tree``, one event at a time, no I/O, refusing what no operation writes.
 
-The live manager and ``replay`` both build their trees with this function from the same records,
-so the live tree and the replayed one cannot drift apart. ``apply`` updates ``tree`` in place and
-returns it: a fold that owns its accumulator, without copying the tree per event.
+The live manager, ``replay`` and ``verify`` all build trees with this one fold from the same
+records, so the live tree, a replayed one and a verified one cannot drift apart. Before it changes
+the tree, each event is checked against the rules the live operation enforced when it wrote it:
+the records are the run's, dense in seq; the context acted on exists and is active; a child
+enters under an active parent with an id never used; the root is initialized once and never
+exits; a context exits only after its children; a restored or loaded tree passes the checks
+``deserialize`` makes; each ``cause`` is the one the operation records. A record that breaks one
+is an IntegrityError naming its offset: a chain-valid row no operation could have written is
+caught by ``verify``, not shown by a reader. ``apply`` updates ``tree`` in place and returns it.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from collections.abc import Callable, Iterable
 
 import msgspec
 
-from ..errors import IntegrityError
+from ..errors import CtxlogError, IntegrityError
 from ..ledger import (
     CheckpointTaken,
     Deleted,
@@ -28,14 +34,47 @@ from ..ledger import (
     ValueSet,
     decode_event,
 )
+from .check import check_tree_state
 from .merge import merged
 from .policies import IsolationLevel, MergePolicy
 from .tree import ContextTree, ExecutionContext, decode_tree_state
+from .values import MAX_DEPTH, MAX_VALUE_BYTES, check_value
 
-__all__ = ["apply", "fold"]
+__all__ = ["AUTO_PREFIX", "apply", "fold", "is_auto_name"]
+
+AUTO_PREFIX = "auto-"
+"""Automatic checkpoints are named ``auto-<offset>``; such names are reserved."""
+
+
+def is_auto_name(name: str) -> bool:
+    """Whether ``name`` has the reserved form of an automatic checkpoint."""
+    return name.startswith(AUTO_PREFIX) and name[len(AUTO_PREFIX) :].isdigit()
+
+
+class _Impossible(Exception):
+    """A record no operation writes; its message says why."""
+
+
+def _live(tree: ContextTree, cid: str, what: str = "context") -> ExecutionContext:
+    ctx = tree.contexts.get(cid)
+    if ctx is None:
+        raise _Impossible(f"it acts on {what} {cid!r}, which the run does not have")
+    if ctx.status != "active":
+        raise _Impossible(f"it acts on {what} {cid!r}, which is {ctx.status}")
+    return ctx
+
+
+def _caused(r: Record, expected: int | None) -> None:
+    if r.cause != expected:
+        raise _Impossible(f"its cause is {r.cause!r} where the operation records {expected!r}")
 
 
 def _initialized(tree: ContextTree, r: Record, e: Initialized) -> None:
+    if tree.root_id is not None:
+        raise _Impossible(f"the run already has the root {tree.root_id!r}")
+    if r.context != e.name or not r.context or "\x00" in r.context:
+        raise _Impossible(f"the root's id {r.context!r} is not its name {e.name!r}")
+    _caused(r, None)
     tree.contexts[r.context] = ExecutionContext(
         id=r.context, parent_id=None, name=e.name, created_offset=r.offset, created_at=r.ts / 1e9
     )
@@ -44,6 +83,10 @@ def _initialized(tree: ContextTree, r: Record, e: Initialized) -> None:
 
 
 def _entered(tree: ContextTree, r: Record, e: Entered) -> None:
+    parent = _live(tree, e.parent, "parent")
+    if r.context in tree.known_ids or not r.context or "\x00" in r.context:
+        raise _Impossible(f"it opens {r.context!r}, an id the run already used (or cannot store)")
+    _caused(r, parent.created_offset)
     tree.contexts[r.context] = ExecutionContext(
         id=r.context,
         parent_id=e.parent,
@@ -53,31 +96,54 @@ def _entered(tree: ContextTree, r: Record, e: Entered) -> None:
         created_at=r.ts / 1e9,
         is_parallel=e.parallel,
     )
-    tree.contexts[e.parent].children.append(r.context)
+    parent.children.append(r.context)
     tree.known_ids.add(r.context)
     if e.switch:
         tree.current_id = r.context
 
 
 def _set(tree: ContextTree, r: Record, e: ValueSet) -> None:
-    tree.contexts[r.context].data[e.key] = e.value
+    ctx = _live(tree, r.context)
+    _caused(r, ctx.created_offset)
+    payload = r.payload
+    if len(payload) > MAX_VALUE_BYTES + 4096 or payload.count("[") + payload.count("{") > MAX_DEPTH:
+        check_value(e.value, e.key)  # only a value this large or this bracketed can break the limits
+    ctx.data[e.key] = e.value
 
 
 def _deleted(tree: ContextTree, r: Record, e: Deleted) -> None:
-    del tree.contexts[r.context].data[e.key]
+    ctx = _live(tree, r.context)
+    _caused(r, ctx.created_offset)
+    if e.key not in ctx.data:
+        raise _Impossible(f"it deletes {e.key!r}, which context {r.context!r} does not hold")
+    del ctx.data[e.key]
 
 
 def _switched(tree: ContextTree, r: Record, e: Switched) -> None:
+    _live(tree, r.context)
+    _caused(r, tree.context().created_offset)
     tree.current_id = r.context
 
 
 def _merged(tree: ContextTree, r: Record, e: Merged) -> None:
-    parent, child = tree.contexts[r.context], tree.contexts[e.child]
+    parent = _live(tree, r.context, "parent")
+    child = tree.contexts.get(e.child)
+    if child is None or child.parent_id != r.context:
+        raise _Impossible(f"it merges {e.child!r}, which is not a child of {r.context!r}")
+    _caused(r, child.created_offset)
     parent.data = merged(parent.data, child.data, MergePolicy(e.policy))
 
 
 def _close(tree: ContextTree, r: Record, status: str, switch: bool) -> None:
-    ctx = tree.contexts[r.context]
+    ctx = _live(tree, r.context)
+    if ctx.parent_id is None:
+        raise _Impossible(f"it closes the root {r.context!r}")
+    _live(tree, ctx.parent_id, "parent")
+    _caused(r, ctx.created_offset)
+    if any(tree.contexts[c].status == "active" for c in ctx.children):
+        raise _Impossible(f"it closes {r.context!r} before its active children")
+    if r.context == tree.current_id and not switch:
+        raise _Impossible(f"it closes the current context {r.context!r} without moving current")
     ctx.status = status
     if switch:
         tree.current_id = ctx.parent_id
@@ -92,16 +158,41 @@ def _failed(tree: ContextTree, r: Record, e: Failed) -> None:
 
 
 def _checkpoint(tree: ContextTree, r: Record, e: CheckpointTaken) -> None:
+    if e.name in tree.checkpoints:
+        raise _Impossible(f"the run already has a checkpoint {e.name!r}")
+    if is_auto_name(e.name) != e.auto:
+        raise _Impossible(f"checkpoint {e.name!r} is {'' if e.auto else 'not '}automatic")
+    if r.context != tree.current_id:
+        raise _Impossible(f"it is taken in {r.context!r}, which is not the current context")
+    _caused(r, tree.context().created_offset)
     tree.checkpoints[e.name] = r.offset
 
 
+def _replacing(tree: ContextTree, r: Record, data: msgspec.Raw) -> None:
+    state = decode_tree_state(data)
+    try:
+        check_tree_state(state)
+    except CtxlogError as exc:
+        raise _Impossible(f"the tree it carries is not a valid tree ({exc})") from None
+    if r.context != state.current_id:
+        raise _Impossible(f"it acts on {r.context!r}, but the tree it carries has {state.current_id!r} current")
+    tree.replace(state)
+
+
 def _restored(tree: ContextTree, r: Record, e: Restored) -> None:
-    tree.replace(decode_tree_state(e.state))
+    if not 0 < e.target < r.offset or (e.checkpoint is not None and tree.checkpoints.get(e.checkpoint) != e.target):
+        raise _Impossible(f"it restores offset {e.target} (checkpoint {e.checkpoint!r}), not a point before it")
+    _caused(r, e.target)
+    known = len(tree.known_ids)
+    _replacing(tree, r, e.state)
+    if len(tree.known_ids) != known:  # replace() adds the state's ids: a restore brings none new
+        raise _Impossible("the tree it restores holds contexts the run never had")
 
 
 def _loaded(tree: ContextTree, r: Record, e: Loaded) -> None:
     """A loaded tree's contexts came into this run with this event: causes must point inside the run."""
-    tree.replace(decode_tree_state(e.state))
+    _caused(r, tree.context().created_offset if tree.current_id is not None else None)
+    _replacing(tree, r, e.state)
     for ctx in tree.contexts.values():
         ctx.created_offset = r.offset
 
@@ -119,27 +210,35 @@ _HANDLERS: dict[type, Callable[[ContextTree, Record, Event], None]] = {
     Restored: _restored,
     Loaded: _loaded,  # type: ignore[dict-item]
 }
-
+_KIND = {cls: cls.__struct_config__.tag for cls in _HANDLERS}  # type: ignore[attr-defined]
 
 _BROKEN = (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError, TypeError, AttributeError)
 
 
 def _unreplayable(record: Record, exc: Exception) -> IntegrityError:
-    """A record that cannot be folded (undecodable payload, unknown context) comes from a damaged
-    or forged log: the error names its offset."""
-    return IntegrityError(
-        f"offset {record.offset}: the event cannot be replayed ({type(exc).__name__}: {exc}); run ctxlog verify",
-        record.offset,
-    )
+    """A record that cannot be folded (undecodable, or one no operation writes) comes from a
+    damaged or forged log: the error names its offset and why."""
+    if isinstance(exc, _Impossible):
+        reason = f"no operation writes this event: {exc}"
+    else:
+        reason = f"the event cannot be replayed ({type(exc).__name__}: {exc})"
+    return IntegrityError(f"offset {record.offset}: {reason}; run ctxlog verify", record.offset, reason)
+
+
+def _step(tree: ContextTree, record: Record, event: Event, seq: int) -> None:
+    """Check that ``record`` comes next in the run, then apply it."""
+    if record.seq != seq + 1 or record.run != tree.run:
+        raise _Impossible(f"it is seq {record.seq} of run {record.run!r} where seq {seq + 1} of {tree.run!r} is due")
+    if _KIND.get(type(event)) != record.kind:
+        raise _Impossible(f"its row says {record.kind!r} but its payload holds a {_KIND.get(type(event))!r} event")
+    _HANDLERS[type(event)](tree, record, event)
 
 
 def apply(tree: ContextTree, record: Record, event: Event | None = None) -> ContextTree:
     """Fold one record into ``tree`` (``event`` is its decoded payload when the caller has it)."""
     try:
-        if event is None:
-            event = decode_event(record.payload)
-        _HANDLERS[type(event)](tree, record, event)
-    except _BROKEN as exc:
+        _step(tree, record, decode_event(record.payload) if event is None else event, tree.seq)
+    except (_Impossible, *_BROKEN) as exc:
         raise _unreplayable(record, exc) from exc
     tree.offset = record.offset
     tree.seq = record.seq
@@ -147,18 +246,16 @@ def apply(tree: ContextTree, record: Record, event: Event | None = None) -> Cont
 
 
 def fold(records: Iterable[Record], tree: ContextTree | None = None, run: str = "") -> ContextTree:
-    """Fold ``records`` (one run, in order) into ``tree`` or into an empty tree of ``run``.
-
-    The loop of :func:`apply`, with the position set once at the end: replay's hot path.
-    """
+    """Fold ``records`` (one run, in order, from the tree's position on) into ``tree`` or into an
+    empty tree of ``run``: the loop of :func:`apply`, with the position set once at the end."""
     if tree is None:
         tree = ContextTree(run)
-    handlers, decode, last = _HANDLERS, decode_event, None
+    step, decode, last, seq = _step, decode_event, None, tree.seq
     try:
         for last in records:
-            event = decode(last.payload)
-            handlers[type(event)](tree, last, event)
-    except _BROKEN as exc:
+            step(tree, last, decode(last.payload), seq)
+            seq += 1
+    except (_Impossible, *_BROKEN) as exc:
         assert last is not None
         raise _unreplayable(last, exc) from exc
     if last is not None:

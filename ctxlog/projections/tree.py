@@ -7,11 +7,20 @@ from typing import Any
 
 import msgspec
 
-from ..errors import UnknownContextError
+from ..errors import CtxlogError, UnknownContextError
 from .policies import IsolationLevel
 from .values import json_copy
 
-__all__ = ["TREE_FORMAT", "ContextTree", "ExecutionContext", "ProjectionState", "TreeState", "decode_tree_state"]
+__all__ = [
+    "TREE_FORMAT",
+    "UNREADABLE_SNAPSHOT",
+    "ContextTree",
+    "ExecutionContext",
+    "ProjectionState",
+    "TreeState",
+    "decode_tree_state",
+    "identical",
+]
 
 TREE_FORMAT = "ctxlog.tree/1"
 
@@ -66,6 +75,9 @@ class ProjectionState(msgspec.Struct, kw_only=True):
     checkpoints: dict[str, int] = {}
     known_ids: list[str] = []
 
+
+UNREADABLE_SNAPSHOT = (msgspec.MsgspecError, zlib.error, ValueError, TypeError, RecursionError, CtxlogError)
+"""What decoding a damaged or forged snapshot raises: a reader skips such a snapshot."""
 
 _state_encoder = msgspec.json.Encoder()
 _sorted_encoder = msgspec.json.Encoder(order="sorted")
@@ -247,6 +259,12 @@ class ContextTree:
             f"ContextTree(run={self.run!r}, offset={self.offset}, root_id={self.root_id!r}, "
             f"current_id={self.current_id!r}, contexts={len(self.contexts)})"
         )
+
+
+def identical(a: ContextTree, b: ContextTree) -> bool:
+    """Whether two trees hold the same projection, run-wide facts and positions included (what a
+    snapshot must hold to stand for the fold at its offset), types compared as JSON shows them."""
+    return _sorted_encoder.encode(a.projection()) == _sorted_encoder.encode(b.projection())
 
 
 def _comparable(tree: ContextTree) -> bytes:

@@ -9,6 +9,6 @@ pytest; this one does not.
 
 from __future__ import annotations
 
-from .postgres import ClusterUnavailable, PostgresCluster, find_bindir, free_port
+from .postgres import SUPERUSER, ClusterUnavailable, PostgresCluster, find_bindir, free_port
 
-__all__ = ["ClusterUnavailable", "PostgresCluster", "find_bindir", "free_port"]
+__all__ = ["SUPERUSER", "ClusterUnavailable", "PostgresCluster", "find_bindir", "free_port"]

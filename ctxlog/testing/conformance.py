@@ -241,7 +241,7 @@ class StoreConformance(abc.ABC):
         rows = list(store.scan())
         assert [r.offset for r in rows] == [1, 2, 3, 4, 5]
         assert [r.seq for r in rows if r.run == "a"] == [1, 2, 3]
-        assert verify_records(rows, Chain()).ok
+        assert verify_records(rows, Chain(), genesis=ledger.genesis).ok
 
     def test_ledger_refuses_a_stale_writer(self, store: Store) -> None:
         ledger = Ledger(store)
@@ -268,4 +268,4 @@ class StoreConformance(abc.ABC):
             ledger.append("a", 1, ValueSet(key="k", value=3), "root", None)
         rows = list(store.scan())
         assert [r.seq for r in rows] == [1, 2]
-        assert verify_records(rows, Chain()).ok
+        assert verify_records(rows, Chain(), genesis=ledger.genesis).ok

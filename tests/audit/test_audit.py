@@ -23,7 +23,7 @@ from ctxlog import (
     UnknownRunError,
     replay,
 )
-from ctxlog.audit import checkpoints, diff, export, get, graph, head, import_, log, runs, stats, tree
+from ctxlog.audit import checkpoints, diff, export, get, graph, head, import_, log, runs, stats, tree, verify
 from ctxlog.ledger import GENESIS
 from ctxlog.projections import diff_trees
 
@@ -62,7 +62,7 @@ def test_events_checks_its_arguments_before_streaming(demo_db: str, kwargs: dict
 
 
 def test_checkpoints_carry_offset_time_and_context(demo_db: str) -> None:
-    infos = checkpoints(demo_db)
+    infos = list(checkpoints(demo_db))
     assert [(c.name, c.offset, c.context, c.auto) for c in infos] == [
         ("loaded", 9, "plan", False),
         ("validated", 38, "plan", False),
@@ -110,8 +110,9 @@ def test_diff_of_equal_trees_is_empty(demo_db: str) -> None:
     assert diff(demo_db, "finished", "47").empty
 
 
-def test_head_of_an_empty_ledger_is_genesis(empty_db: str) -> None:
-    assert head(empty_db) == (0, GENESIS)
+def test_head_of_an_empty_ledger_is_its_genesis(empty_db: str) -> None:
+    offset, digest = head(empty_db)
+    assert offset == 0 and digest == verify(empty_db).head_hash and digest != GENESIS
 
 
 def test_graph_refuses_an_unknown_format(demo_db: str) -> None:
@@ -142,10 +143,11 @@ def test_import_copies_every_row(demo_db: str, tmp_path: Path) -> None:
 
 def test_failed_import_leaves_an_existing_empty_ledger_empty(demo_db: str, empty_db: str) -> None:
     forged = _exported(demo_db).replace(b"orders-2026-11", b"orders-2026-12")
+    before = head(empty_db)
     with pytest.raises(IntegrityError) as caught:
         import_(empty_db, io.BytesIO(forged))
     assert caught.value.offset == 3
-    assert runs(empty_db) == [] and head(empty_db) == (0, GENESIS)
+    assert list(runs(empty_db)) == [] and head(empty_db) == before
 
 
 def test_import_refuses_rows_beyond_the_header_count(demo_db: str, tmp_path: Path) -> None:

@@ -73,13 +73,16 @@ def test_verify_keyed_ledger_without_key_exits_5(cli: Invoke, keyed: str) -> Non
 
 def test_verify_keyed_ledger_with_a_wrong_key_exits_5(cli: Invoke, keyed: str, tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.key"
-    wrong.write_bytes(b"not it\n")
+    wrong.write_bytes(b"not the ledger key\n")
     result = cli("verify", keyed, "--key-file", wrong)
     assert result.exit_code == 5 and "wrong key" in one_error_line(result)
 
 
-def test_verify_key_for_an_unkeyed_ledger_exits_5(cli: Invoke, demo_db: str, key_file: str) -> None:
-    assert cli("verify", demo_db, "--key-file", key_file).exit_code == 5
+def test_verify_key_for_an_unkeyed_ledger_fails_as_a_possible_downgrade(
+    cli: Invoke, demo_db: str, key_file: str
+) -> None:
+    result = cli("verify", demo_db, "--key-file", key_file)
+    assert result.exit_code == 1 and "possible downgrade" in one_error_line(result)
 
 
 def test_verify_empty_key_file_is_a_usage_error(cli: Invoke, keyed: str, tmp_path: Path) -> None:
@@ -104,8 +107,9 @@ def _export(cli: Invoke, ledger: str, tmp_path: Path, name: str = "out.jsonl") -
 def test_export_writes_a_header_then_one_row_a_line(cli: Invoke, demo_db: str, tmp_path: Path) -> None:
     lines = _export(cli, demo_db, tmp_path).read_text(encoding="utf-8").splitlines()
     header = json.loads(lines[0])
-    assert header["ctxlog_export"] == 1 and header["hash_algorithm"] == "sha256" and header["events"] == 47
+    assert header["ctxlog_export"] == 2 and header["hash_algorithm"] == "sha256" and header["events"] == 47
     assert header["head"] == cli("head", demo_db).stdout.strip()
+    assert header["meta"]["ledger_id"] == header["ledger_id"] and header["meta"]["schema_version"] == "2"
     rows = [json.loads(line) for line in lines[1:]]
     assert [r["offset"] for r in rows] == list(range(1, 48))
     assert set(rows[0]) == {"offset", "run", "seq", "ts", "kind", "context", "cause", "payload", "hash"}

@@ -63,9 +63,9 @@ def test_other_sqlite_file_exits_3(cli: Invoke, tmp_path: Path, args: list[str])
 
 @pytest.mark.parametrize("args", READ_COMMANDS, ids=IDS)
 def test_newer_schema_exits_3(cli: Invoke, demo_db: str, args: list[str]) -> None:
-    tamper(demo_db, "UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    tamper(demo_db, "UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     result = _run(cli, args, demo_db)
-    assert result.exit_code == 3 and "schema version 2 is newer" in one_error_line(result)
+    assert result.exit_code == 3 and "schema version 3 is newer" in one_error_line(result)
 
 
 def test_empty_file_exits_3(cli: Invoke, tmp_path: Path) -> None:

@@ -55,10 +55,10 @@ def test_no_bar_for_a_short_job_even_on_a_terminal() -> None:
     assert stream.getvalue() == ""
 
 
-def test_verify_reports_done_and_total(big_db: str) -> None:
+def test_verify_reports_done_and_total_over_its_two_passes(big_db: str) -> None:
     calls: list[tuple[int, int]] = []
     assert verify(big_db, progress=lambda done, total: calls.append((done, total))).ok
-    assert calls == [(n, EVENTS) for n in range(PROGRESS_EVERY, EVENTS + 1, PROGRESS_EVERY)]
+    assert calls == [(n, 2 * EVENTS) for n in range(PROGRESS_EVERY, 2 * EVENTS + 1, PROGRESS_EVERY)]
 
 
 def test_import_reports_done_and_total(big_db: str, tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any
 
 import pytest
 
@@ -14,7 +13,7 @@ from ctxlog import ContextManager
 from ctxlog.audit import verify
 from ctxlog.ledger.codec import canonical
 
-from ..attack import attacker
+from ..attack import attacker, rehash, rows, set_hash
 
 EVENTS = 12
 FORGED_ROW = (
@@ -40,24 +39,6 @@ def ledger(location: str) -> str:
 def keyed_sets() -> list[tuple[str, object]]:
     """The ``keyed`` ledger (tests/conftest.py), here at ``location``, holds EVENTS events: ``k`` set to 0, 1, ..."""
     return [("k", i) for i in range(EVENTS - 1)]
-
-
-def rows(conn: Any) -> Iterator[tuple]:
-    yield from conn.execute(
-        'SELECT "offset", run, seq, ts, kind, context, cause, payload, hash FROM events ORDER BY "offset"'
-    )
-
-
-def rehash(conn: Any, start: int) -> None:
-    """Recompute plain SHA-256 links from ``start`` on, as an attacker without a key can."""
-    previous = conn.execute('SELECT hash FROM events WHERE "offset" = ?', (start - 1,)).fetchone()
-    previous = previous[0] if previous else "0" * 64
-    for row in list(rows(conn)):
-        if row[0] < start:
-            continue
-        digest = hashlib.sha256(bytes.fromhex(previous) + canonical(*row[:8])).hexdigest()
-        conn.execute('UPDATE events SET hash = ? WHERE "offset" = ?', (digest, row[0]))
-        previous = digest
 
 
 def bad_offset(path: str, **kw: object) -> int | None:
@@ -116,9 +97,8 @@ def test_rewritten_hash_breaks_the_next_link(ledger: str) -> None:
     with attacker(ledger) as conn:
         conn.execute('UPDATE events SET payload = replace(payload, \'"i":3\', \'"i":4\') WHERE "offset" = 5')
         row = next(r for r in rows(conn) if r[0] == 5)
-        previous = conn.execute('SELECT hash FROM events WHERE "offset" = 4').fetchone()[0]
-        forged = hashlib.sha256(bytes.fromhex(previous) + canonical(*row[:8])).hexdigest()
-        conn.execute('UPDATE events SET hash = ? WHERE "offset" = 5', (forged,))
+        previous = next(r for r in rows(conn) if r[0] == 4)[8]
+        set_hash(conn, 5, hashlib.sha256(bytes.fromhex(previous) + canonical(*row[:8])).hexdigest())
     assert bad_offset(ledger) == 6
 
 
@@ -143,7 +123,7 @@ def test_keyed_chain_cannot_be_rewritten_without_the_key(keyed: str) -> None:
     with attacker(keyed) as conn:
         conn.execute('UPDATE events SET payload = replace(payload, \'"value":3\', \'"value":4\') WHERE "offset" = 5')
         rehash(conn, 5)
-    assert bad_offset(keyed, key=b"secret") == 5
+    assert bad_offset(keyed, key=b"secret-ledger-key") == 5
 
 
 def test_untouched_ledger_verifies(ledger: str) -> None:

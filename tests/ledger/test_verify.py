@@ -33,7 +33,7 @@ def test_swapped_rows_are_found() -> None:
 
 def test_keyed_chain_does_not_verify_without_the_key() -> None:
     rows = make_records([("a", "set")])
-    assert not verify_records(rows, Chain(b"secret")).ok
+    assert not verify_records(rows, Chain(b"secret-ledger-key")).ok
 
 
 def test_truncation_is_found_against_an_exported_head() -> None:

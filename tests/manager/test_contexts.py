@@ -398,3 +398,34 @@ def test_restore_prefers_a_checkpoint_named_with_digits(mgr: ContextManager) -> 
     mgr.set("v", 2)
     mgr.restore("1")
     assert mgr.get("v") == 1
+
+
+def test_a_step_decorates_a_function_one_step_a_call(mgr: ContextManager) -> None:
+    @mgr.step("work", merge=MergePolicy.OVERWRITE)
+    def work(n: int) -> int:
+        mgr.set("n", n)
+        return n * 2
+
+    assert (work(1), work(2)) == (2, 4)
+    assert [c for c in mgr.tree.contexts if c.startswith("work")] == ["work", "work-2"]
+    assert (mgr.current_id, mgr.get("n")) == ("root", 2)
+
+
+def test_a_step_decorates_a_coroutine_function(mgr: ContextManager) -> None:
+    import asyncio
+
+    @mgr.astep("job")
+    async def job() -> str | None:
+        return mgr.current_id
+
+    assert asyncio.run(job()) == "job" and mgr.current_id == "root"
+
+
+def test_one_step_object_cannot_be_entered_twice(mgr: ContextManager) -> None:
+    step = mgr.step("once")
+    with step:
+        before = mgr.offset
+        with pytest.raises(ContextStateError, match="already open"), step:
+            pass
+        assert mgr.offset == before and mgr.current_id == "once"
+    assert mgr.tree.contexts["once"].status == "exited"

@@ -61,16 +61,16 @@ def test_snapshots_are_compressed(ledger_path: str) -> None:
 def test_edited_snapshot_state_is_not_believed(ledger_path: str) -> None:
     import zlib
 
-    with ContextManager(ledger_path, run="r", key=b"k") as mgr:
+    with ContextManager(ledger_path, run="r", key=b"snapshot-ledger-key") as mgr:
         mgr.set("balance", 100)
         mgr.checkpoint("cp")
     with sqlite3.connect(ledger_path) as conn:
         (state,) = conn.execute("SELECT state FROM snapshots").fetchone()
         forged = zlib.compress(zlib.decompress(state).replace(b'"balance":100', b'"balance":1000000'))
         conn.execute("UPDATE snapshots SET state = ?", (forged,))
-    assert replay(ledger_path, key=b"k").get("balance") == 100
-    assert replay(ledger_path, until="cp", key=b"k").get("balance") == 100
-    with ContextManager(ledger_path, run="r", key=b"k") as again:
+    assert replay(ledger_path, key=b"snapshot-ledger-key").get("balance") == 100
+    assert replay(ledger_path, until="cp", key=b"snapshot-ledger-key").get("balance") == 100
+    with ContextManager(ledger_path, run="r", key=b"snapshot-ledger-key") as again:
         assert again.get("balance") == 100
 
 

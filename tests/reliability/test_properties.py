@@ -33,6 +33,7 @@ from ctxlog.audit import verify
 from ctxlog.ledger import Ledger, is_url
 
 from ..attack import attacker
+from ..attack import rows as attack_rows
 from ..model import (
     checkpoint_names,
     isolations,
@@ -350,7 +351,7 @@ COLUMNS = ["payload", "payload bytes", "kind", "context", "ts", "cause", "seq", 
 def test_chain_verifies_and_detects_any_tampering(
     ops: list[tuple], other: list[tuple], keyed: bool, column: str, data: st.DataObject, fresh_ledgers: Ledgers
 ) -> None:
-    key = b"secret" if keyed else None
+    key = b"secret-ledger-key" if keyed else None
     with fresh_ledgers() as path:
         if column == "payload bytes" and is_url(path):
             column = "payload"  # PostgreSQL text holds only valid UTF-8: no byte-level edit to make
@@ -370,11 +371,7 @@ def test_chain_verifies_and_detects_any_tampering(
             row = dict(
                 zip(
                     ["offset", "run", "seq", "ts", "kind", "context", "cause", "payload", "hash"],
-                    db.execute(
-                        'SELECT "offset", run, seq, ts, kind, context, cause, payload, hash FROM events '
-                        'WHERE "offset" = ?',
-                        (offset,),
-                    ).fetchone(),
+                    next(r for r in attack_rows(db) if r[0] == offset),
                     strict=True,
                 )
             )
@@ -382,6 +379,8 @@ def test_chain_verifies_and_detects_any_tampering(
                 db.execute('DELETE FROM events WHERE "offset" = ?', (offset,))
             else:
                 field, new = tampered(column, row, db, data)
+                if field == "hash":  # stored as 32 bytes: the edited hex, made whole bytes
+                    new = bytes.fromhex(new if len(new) % 2 == 0 else new + "0")
                 db.execute(f'UPDATE events SET {field} = ? WHERE "offset" = ?', (new, offset))
         result = verify(path, key=key)
         assert result.ok is False
@@ -421,7 +420,7 @@ def tampered(column: str, row: dict[str, Any], db: Any, data: st.DataObject) -> 
         return "cause", new
     assert column == "seq"
     used = {s for (s,) in db.execute("SELECT seq FROM events WHERE run = ?", (row["run"],))}
-    new = data.draw(st.integers(-5, 10**6).filter(lambda s: s not in used), label="seq")
+    new = data.draw(st.integers(1, 10**6).filter(lambda s: s not in used), label="seq")  # the schema refuses < 1
     return "seq", new
 
 

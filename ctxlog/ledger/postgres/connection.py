@@ -10,21 +10,21 @@ connection fails the call, and the caller's transaction with it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from msgspec.structs import astuple
-
 from ...errors import InvalidArgumentError, NotALedgerError
-from ..events import Record
 from ..urls import redacted, scrubbed
 from . import errors
 from .errors import psycopg, translated
 from .schema import INSERT
 
-__all__ = ["CONNECT_TIMEOUT", "Connection", "session_settings"]
+__all__ = ["CONNECT_TIMEOUT", "PAGE", "Connection", "session_settings"]
 
 T = TypeVar("T")
+
+PAGE = 2000
+"""Rows a paged read fetches at a time."""
 
 CONNECT_TIMEOUT = 10
 """Seconds to wait for the server, unless the URL or ``PGCONNECT_TIMEOUT`` says otherwise."""
@@ -50,8 +50,8 @@ class Connection:
 
     def __init__(self, url: str, settings: list[str]) -> None:
         self.url, self.location, self._settings = url, redacted(url), settings
-        self.queued: list[Record] = []
-        """Rows inserted in the open transaction but not yet sent (they go with the next statement)."""
+        self.queued: list[tuple] = []
+        """Rows (as INSERT parameters) of the open transaction not yet sent: they go with the next statement."""
         self.in_transaction = False
         self.closed = False
         with translated(url):
@@ -124,12 +124,46 @@ class Connection:
 
         return self.run(call)
 
+    def pages(
+        self,
+        sql: str,
+        params: tuple,
+        key: int,
+        start: int,
+        *,
+        desc: bool = False,
+        row: Callable[..., T],
+        page: int = PAGE,
+    ) -> Iterator[T]:
+        """Rows of ``sql`` (which ends in a ``> %s`` or ``< %s`` on column ``key``), a page at a time."""
+        last = start
+        while True:
+            rows = self.all(f"{sql} {'DESC' if desc else ''} LIMIT {page}", (*params, last))
+            for values in rows:
+                yield row(*values)
+            if len(rows) < page:
+                return
+            last = rows[-1][key]
+
+    def streamed(self, sql: str) -> Iterator[tuple]:
+        """The rows of one query that cannot be paged by key (an aggregate), through a server-side
+        cursor in a read-only transaction of its own while the stream lasts."""
+        with translated(self.url), self.raw.transaction(), self.raw.cursor(name="ctxlog_stream") as cursor:
+            cursor.itersize = PAGE
+            cursor.execute(sql)
+            yield from cursor
+
+    def value(self, sql: str, params: tuple, default: Any) -> Any:
+        """The first column of the first row of one query; ``default`` for no row or NULL."""
+        row = self.one(sql, params)
+        return default if row is None or row[0] is None else row[0]
+
     def send_queued(self) -> None:
         """Hand the queued rows to the server (before anything that could read them)."""
         if self.queued:
             queued, self.queued = self.queued, []
             with self.raw.cursor() as cursor:
-                cursor.executemany(INSERT, [astuple(r) for r in queued])
+                cursor.executemany(INSERT, queued)
 
     def abandon(self) -> None:
         """Roll back whatever is open; a lost connection has nothing open left to roll back."""

@@ -6,28 +6,26 @@ Columns match the SQLite schema one for one; text columns that are compared or s
 
 __all__ = [
     "CHECKPOINT_OFFSET",
-    "CHECKPOINT_ROWS",
     "COLUMNS",
-    "HEAD",
+    "EDGES",
+    "HAS_RUN",
     "INSERT",
     "KIND_COUNTS",
     "LAST_SEQS",
     "LOCK_CLASS",
     "OBJECTS",
     "PUT_SNAPSHOT",
-    "RECORD_AT",
     "RUNS",
-    "SCAN",
-    "SCAN_RUN",
-    "SCHEMA",
+    "SCHEMAS",
+    "SELECT",
     "SIZE",
     "SNAPSHOTS_BEFORE",
     "WRITE_LOCK",
+    "Statements",
 ]
 
 COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
 INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-HEAD = 'SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1'
 LOCK_CLASS = 1668577388
 """First key of ctxlog's advisory lock ("ctxl"); the second is the schema's name, hashed."""
 WRITE_LOCK = f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema()))"
@@ -37,18 +35,18 @@ builds never wait for writers, nor writers for them."""
 LAST_SEQS = 'SELECT r, (SELECT max(seq) FROM events WHERE run = r) FROM unnest(CAST(%s AS text[]) COLLATE "C") AS r'
 """Each listed run's last seq, by one probe of the (run, seq) index, not a scan."""
 
-SCHEMA = """
+_COMMON = """
 CREATE TABLE meta (key text COLLATE "C" PRIMARY KEY, value text NOT NULL);
 CREATE TABLE events (
-    "offset" bigint  PRIMARY KEY,
+    "offset" bigint  PRIMARY KEY{offset_check},
     run      text    COLLATE "C" NOT NULL,
-    seq      bigint  NOT NULL,
+    seq      bigint  NOT NULL{seq_check},
     ts       bigint  NOT NULL,
     kind     text    COLLATE "C" NOT NULL,
     context  text    COLLATE "C" NOT NULL,
     cause    bigint,
     payload  text    NOT NULL,
-    hash     text    NOT NULL,
+    hash     {hash_type}    NOT NULL,
     UNIQUE (run, seq)
 );
 CREATE INDEX events_checkpoints ON events (run) WHERE kind = 'checkpoint';
@@ -70,14 +68,41 @@ CREATE FUNCTION ctxlog_checkpoint_name(payload text) RETURNS text LANGUAGE plpgs
 BEGIN RETURN payload::json ->> 'name'; EXCEPTION WHEN others THEN RETURN NULL; END $$;
 """
 
-SCAN = f'SELECT {COLUMNS} FROM events WHERE "offset" <= %s AND "offset" > %s ORDER BY "offset"'
-SCAN_RUN = f'SELECT {COLUMNS} FROM events WHERE run = %s AND "offset" > %s AND "offset" <= %s AND seq > %s ORDER BY seq'
-RECORD_AT = f'SELECT {COLUMNS} FROM events WHERE "offset" = %s'
+SCHEMAS = {
+    1: _COMMON.format(offset_check="", seq_check="", hash_type="text"),
+    2: _COMMON.format(offset_check=' CHECK ("offset" >= 1)', seq_check=" CHECK (seq >= 1)", hash_type="bytea"),
+}
+"""The statements that create a ledger of each schema version (version 2 stores the hash as 32
+bytes and refuses offsets and seqs below 1)."""
+
+SELECT = {1: COLUMNS, 2: COLUMNS.replace("hash", "encode(hash, 'hex')")}
+"""The columns of a row as reads select them, per schema version (the hash as hex)."""
+
+
+class Statements:
+    """The reads of one schema version, with its columns filled in."""
+
+    def __init__(self, version: int) -> None:
+        c = SELECT[version]
+        self.version = version
+        self.TAIL = f'SELECT {c} FROM events ORDER BY "offset" DESC LIMIT 2'
+        self.SCAN = f'SELECT {c} FROM events WHERE "offset" <= %s AND "offset" > %s ORDER BY "offset"'
+        self.SCAN_ALL = f'SELECT {c} FROM events WHERE "offset" > %s ORDER BY "offset"'
+        self.SCAN_RUN = (
+            f'SELECT {c} FROM events WHERE run = %s AND "offset" > %s AND "offset" <= %s AND seq > %s ORDER BY seq'
+        )
+        self.RECORD_AT = f'SELECT {c} FROM events WHERE "offset" = %s'
+        self.CHECKPOINT_ROWS = (
+            f'SELECT {c} FROM events WHERE run = %s AND kind = \'checkpoint\' AND "offset" > %s ORDER BY "offset"'
+        )
+
+
 RUNS = (
     'SELECT run, count(*), min("offset"), max("offset"), min(ts), max(ts), '
     "count(*) FILTER (WHERE kind = 'checkpoint') FROM events GROUP BY run ORDER BY min(\"offset\")"
 )
-CHECKPOINT_ROWS = f"SELECT {COLUMNS} FROM events WHERE run = %s AND kind = 'checkpoint' ORDER BY \"offset\""
+HAS_RUN = "SELECT 1 FROM events WHERE run = %s LIMIT 1"
+EDGES = 'SELECT (SELECT min("offset") FROM events), (SELECT max("offset") FROM events)'
 CHECKPOINT_OFFSET = (
     "SELECT \"offset\" FROM events WHERE run = %s AND kind = 'checkpoint' "
     'AND ctxlog_checkpoint_name(payload) = %s ORDER BY "offset" LIMIT 1'

@@ -6,9 +6,8 @@ head only after the previous writer committed, so offsets stay gapless and commi
 (a reader can never see offset 7 before offset 6). A trigger refuses UPDATE, DELETE and TRUNCATE
 of the log. Text columns use the "C" collation so names sort by code point, as on SQLite.
 
-Reads page through the log by key (``offset`` or ``seq``) a batch at a time instead of holding a
-cursor, so a half-read stream never pins a transaction or the connection. ``psycopg`` is imported
-only when a ``postgresql://`` URL is opened; its errors are translated in ``errors.py`` only.
+Reads page by key (``offset`` or ``seq``), so a half-read stream never pins a transaction;
+psycopg is imported only for a server location, its errors translated in ``errors.py`` only.
 """
 
 from __future__ import annotations
@@ -16,19 +15,17 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
-
-from msgspec.structs import astuple
+from collections.abc import Iterator
 
 from ...errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from ..events import Record
-from ..store import NO_BOUND, RUN_NAMES, RunInfo, Snapshot, Store, check_synchronous, clamp
+from ..store import NO_BOUND, RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp
 from ..urls import redacted
 from . import schema as Q
+from .catalog import catalog_problems
 from .connection import Connection, session_settings
 from .errors import translated
-from .schema import COLUMNS, HEAD, INSERT, LAST_SEQS, SCHEMA, WRITE_LOCK
+from .schema import COLUMNS, INSERT, LAST_SEQS, SCHEMAS, WRITE_LOCK, Statements
 
 __all__ = ["PostgresStore"]
 
@@ -39,8 +36,6 @@ try:
 except ImportError:  # pragma: no cover - exercised only without the extra
     psycopg = None  # type: ignore[assignment]
 
-T = TypeVar("T")
-PAGE = 2000
 WATCHED_RUNS = 4
 """How many recently appended runs have their last seq read with the head when a write begins."""
 COPY_FROM = 64
@@ -51,6 +46,8 @@ _UNSEEN = object()
 
 class PostgresStore(Store):
     """A ledger in the tables of one PostgreSQL schema (the first of the URL's ``search_path``)."""
+
+    holds = "objects in its schema"
 
     def __init__(self, url: str, *, readonly: bool = False, synchronous: str = "FULL") -> None:
         if psycopg is None or not psycopg.Pipeline.is_supported():
@@ -72,7 +69,16 @@ class PostgresStore(Store):
         self._seq_cache: dict[str, int] = {}
         self._contended = False
         self._url = url
+        self._tail: list[Record] | None = None
+        self.use_version(SCHEMA_VERSION)
         self._db = Connection(url, session_settings(level, readonly=readonly))
+
+    def use_version(self, version: int) -> None:
+        self.version, self._q = version, Statements(version)
+        self._hash_in = bytes.fromhex if version >= 2 else str
+
+    def _params(self, r: Record) -> tuple:
+        return (r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload, self._hash_in(r.hash))
 
     def _objects(self) -> set[str]:
         """Tables, views, sequences … of the ledger's schema (anything a ledger could clash with)."""
@@ -103,7 +109,14 @@ class PostgresStore(Store):
 
     def _create(self, meta: dict[str, str]) -> None:
         with translated(self._url):
-            self._db.raw.execute(SCHEMA)
+            self._db.raw.execute(SCHEMAS[self.version])
+            with self._db.raw.cursor() as cursor:
+                cursor.executemany("INSERT INTO meta (key, value) VALUES (%s, %s)", sorted(meta.items()))
+
+    def replace_meta(self, meta: dict[str, str]) -> None:
+        with translated(self._url):
+            self._db.send_queued()
+            self._db.raw.execute("DELETE FROM meta")
             with self._db.raw.cursor() as cursor:
                 cursor.executemany("INSERT INTO meta (key, value) VALUES (%s, %s)", sorted(meta.items()))
 
@@ -121,16 +134,17 @@ class PostgresStore(Store):
                 with self._db.raw.pipeline():
                     self._db.raw.execute("BEGIN")
                     self._db.raw.execute(WRITE_LOCK)
-                    head = self._db.raw.execute(HEAD)
+                    tail = self._db.raw.execute(self._q.TAIL)
                     seqs = self._db.raw.execute(LAST_SEQS, (watched,)) if watched else None
-                return head.fetchone(), seqs.fetchall() if seqs is not None else []
+                return tail.fetchall(), seqs.fetchall() if seqs is not None else []
             except BaseException:
                 self._db.abandon()
                 raise
 
-        row, seqs = self._db.run(call)
+        rows, seqs = self._db.run(call)
         self._db.in_transaction = True
-        self._begin_head = self._txn_head = (row[0], row[1]) if row else None
+        self._tail = [Record(*row) for row in rows]
+        self._begin_head = self._txn_head = (rows[0][0], rows[0][8]) if rows else None
         self._contended = self._known_head is not _UNSEEN and self._known_head != self._begin_head
         self._seq_cache = {run: seq or 0 for run, seq in seqs}
         self._savepoints = []
@@ -146,7 +160,7 @@ class PostgresStore(Store):
             queued, self._db.queued = self._db.queued, []
             with self._db.raw.pipeline(), self._db.raw.cursor() as cursor:
                 if queued:
-                    cursor.executemany(INSERT, [astuple(r) for r in queued])
+                    cursor.executemany(INSERT, queued)
                 cursor.execute("COMMIT")
             if cursor.statusmessage != "COMMIT":
                 raise StorageError(f"{self.location}: PostgreSQL rolled the transaction back instead of committing it")
@@ -171,7 +185,7 @@ class PostgresStore(Store):
     def rollback_to(self, name: str) -> None:
         self._db.queued, self._seq_cache = [], {}  # queued after the savepoint, which sent all before it
         self._db.execute(f'ROLLBACK TO SAVEPOINT "{name}"; RELEASE SAVEPOINT "{name}"')
-        self._txn_head = self._savepoints.pop()
+        self._txn_head, self._tail = self._savepoints.pop(), None
 
     def changed_elsewhere(self) -> bool:
         changed = self._known_head != self._begin_head
@@ -181,14 +195,28 @@ class PostgresStore(Store):
     def head(self) -> tuple[int, str] | None:
         if self._db.in_transaction:
             return self._txn_head
-        row = self._db.one(HEAD)
-        return (row[0], row[1]) if row else None
+        rows = self.tail()
+        return (rows[0].offset, rows[0].hash) if rows else None
+
+    def tail(self) -> list[Record]:
+        if self._db.in_transaction and self._tail is not None:
+            return list(self._tail)  # read with BEGIN, and nothing appended since
+        return [Record(*row) for row in self._db.all(self._q.TAIL)]
+
+    def edges(self) -> tuple[int, int] | None:
+        row = self._db.one(Q.EDGES)
+        return None if row is None or row[0] is None else (row[0], row[1])
+
+    def count(self) -> int:
+        return self._db.value("SELECT count(*) FROM events", (), 0)
+
+    def integrity(self) -> list[str]:
+        return catalog_problems(self._db, self.version)
 
     def last_seq(self, run: str) -> int:
         if self._db.in_transaction and run in self._seq_cache:
             return self._seq_cache[run]
-        row = self._db.one("SELECT max(seq) FROM events WHERE run = %s", (run,))
-        seq = row[0] or 0 if row else 0
+        seq = self._db.value("SELECT max(seq) FROM events WHERE run = %s", (run,), 0)
         self._watched[run] = None
         self._watched.move_to_end(run)
         while len(self._watched) > WATCHED_RUNS:
@@ -210,80 +238,62 @@ class PostgresStore(Store):
                 self._db.send_queued()
                 with cursor.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
                     for record in records:
-                        copy.write_row(astuple(record))
+                        copy.write_row(self._params(record))
         else:
-            self._db.queued.extend(records)
-        self._txn_head = (records[-1].offset, records[-1].hash)
+            self._db.queued.extend(self._params(r) for r in records)
+        self._txn_head, self._tail = (records[-1].offset, records[-1].hash), None
         for record in records:
             if record.run in self._seq_cache:
                 self._seq_cache[record.run] = max(self._seq_cache[record.run], record.seq)
 
-    def _pages(
-        self,
-        sql: str,
-        params: tuple,
-        key: int,
-        start: int,
-        *,
-        desc: bool = False,
-        row: Callable[..., T] = Record,
-        page: int = PAGE,  # type: ignore[assignment]
-    ) -> Iterator[T]:
-        """Rows of ``sql`` (which ends in a ``> %s`` or ``< %s`` on column ``key``), a page at a time."""
-        last = start
-        while True:
-            rows = self._db.all(f"{sql} {'DESC' if desc else ''} LIMIT {page}", (*params, last))
-            for values in rows:
-                yield row(*values)
-            if len(rows) < page:
-                return
-            last = rows[-1][key]
-
     def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
-        return self._pages(Q.SCAN, (clamp(until),), 0, clamp(after))
+        return self._db.pages(self._q.SCAN, (clamp(until),), 0, clamp(after), row=Record)
+
+    def scan_all(self) -> Iterator[Record]:
+        return self._db.pages(self._q.SCAN_ALL, (), 0, -(2**63), row=Record)
 
     def scan_run(self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None) -> Iterator[Record]:
-        return self._pages(Q.SCAN_RUN, (run, clamp(after), clamp(until)), 2, clamp(after_seq))
+        return self._db.pages(self._q.SCAN_RUN, (run, clamp(after), clamp(until)), 2, clamp(after_seq), row=Record)
 
     def record_at(self, offset: int) -> Record | None:
-        row = self._db.one(Q.RECORD_AT, (clamp(offset),))
+        row = self._db.one(self._q.RECORD_AT, (clamp(offset),))
         return Record(*row) if row else None
 
-    def run_names(self) -> list[str]:
-        return [run for (run,) in self._db.all(RUN_NAMES)]
+    def run_names(self, limit: int | None = None) -> list[str]:
+        sql = RUN_NAMES if limit is None else f"{RUN_NAMES} LIMIT {int(limit)}"
+        return [run for (run,) in self._db.all(sql)]
 
-    def runs(self) -> list[RunInfo]:
-        return [RunInfo(*row) for row in self._db.all(Q.RUNS)]
+    def runs(self) -> Iterator[RunInfo]:
+        return (RunInfo(*row) for row in self._db.streamed(Q.RUNS))
 
-    def checkpoint_rows(self, run: str) -> list[Record]:
-        return [Record(*row) for row in self._db.all(Q.CHECKPOINT_ROWS, (run,))]
+    def has_run(self, run: str) -> bool:
+        return self._db.one(Q.HAS_RUN, (run,)) is not None
+
+    def checkpoint_rows(self, run: str) -> Iterator[Record]:
+        return self._db.pages(self._q.CHECKPOINT_ROWS, (run,), 0, 0, row=Record)
 
     def checkpoint_offset(self, run: str, name: str) -> int | None:
         if "\x00" in name or "\x00" in run:
             return None
-        row = self._db.one(Q.CHECKPOINT_OFFSET, (run, name))
-        return row[0] if row else None
+        return self._db.value(Q.CHECKPOINT_OFFSET, (run, name), None)
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
         self._db.execute(Q.PUT_SNAPSHOT, (snapshot.run, snapshot.seq, snapshot.offset, snapshot.hash, snapshot.state))
 
     def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
-        return self._pages(Q.SNAPSHOTS_BEFORE, (run, clamp(offset)), 1, NO_BOUND, desc=True, row=_snapshot, page=1)
+        rows = self._db.pages(
+            Q.SNAPSHOTS_BEFORE, (run, clamp(offset)), 1, NO_BOUND, desc=True, row=lambda *cells: cells, page=1
+        )
+        return (Snapshot(run, seq, at, tag, bytes(state)) for run, seq, at, tag, state in rows)
 
     def kind_counts(self) -> dict[str, int]:
         return dict(self._db.all(Q.KIND_COUNTS))
 
     def snapshot_count(self) -> int:
-        row = self._db.one("SELECT count(*) FROM snapshots")
-        return row[0] if row else 0
+        return self._db.value("SELECT count(*) FROM snapshots", (), 0)
 
     def size_bytes(self) -> int:
-        row = self._db.one(Q.SIZE)
-        return int(row[0] or 0) if row else 0
+        return int(self._db.value(Q.SIZE, (), 0))
 
     def close(self) -> None:
         self._db.close()
-
-
-def _snapshot(run: str, seq: int, offset: int, hash: str, state: Any) -> Snapshot:
-    return Snapshot(run, seq, offset, hash, bytes(state))

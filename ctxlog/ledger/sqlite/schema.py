@@ -1,8 +1,34 @@
-"""The SQLite schema of a ledger: the tables, the index of checkpoints and the append-only triggers."""
+"""The SQLite schema of a ledger, per schema version, and the columns as every read selects them.
 
-__all__ = ["COLUMNS", "INSERT", "SCHEMA"]
+Version 2 (written now) stores the hash as 32 bytes and refuses offsets and seqs below 1;
+version 1 stored it as hex text. Reads cast every column but the payload to its type in SQL, so a
+cell an attacker rewrote as another type comes back as a value of the right type (which then no
+longer matches the chain), never as a Python object of a surprising type; a payload rewritten as
+a BLOB comes back as bytes, which the chain check and every reader refuse at its offset.
+"""
 
-SCHEMA = """
+__all__ = ["COLUMNS", "INSERT", "SCHEMAS", "SELECT"]
+
+_TRIGGERS = """
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'ctxlog events are append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'ctxlog events are append-only: DELETE refused'); END;
+"""
+
+_SNAPSHOTS = """
+CREATE TABLE IF NOT EXISTS snapshots (
+    run      TEXT    NOT NULL,
+    seq      INTEGER NOT NULL,
+    "offset" INTEGER NOT NULL,
+    hash     TEXT    NOT NULL,
+    state    BLOB    NOT NULL,
+    PRIMARY KEY (run, seq)
+) WITHOUT ROWID;
+"""
+
+SCHEMAS = {
+    1: """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
     "offset" INTEGER PRIMARY KEY,
@@ -16,20 +42,36 @@ CREATE TABLE IF NOT EXISTS events (
     hash     TEXT    NOT NULL,
     UNIQUE (run, seq)
 );
-CREATE INDEX IF NOT EXISTS events_checkpoints ON events (run) WHERE kind = 'checkpoint';
-CREATE TABLE IF NOT EXISTS snapshots (
+CREATE INDEX IF NOT EXISTS events_checkpoints ON events (run) WHERE kind = 'checkpoint';"""
+    + _SNAPSHOTS
+    + _TRIGGERS,
+    2: """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    "offset" INTEGER PRIMARY KEY CHECK ("offset" >= 1),
     run      TEXT    NOT NULL,
-    seq      INTEGER NOT NULL,
-    "offset" INTEGER NOT NULL,
-    hash     TEXT    NOT NULL,
-    state    BLOB    NOT NULL,
-    PRIMARY KEY (run, seq)
-) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'ctxlog events are append-only: UPDATE refused'); END;
-CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'ctxlog events are append-only: DELETE refused'); END;
-"""
+    seq      INTEGER NOT NULL CHECK (seq >= 1),
+    ts       INTEGER NOT NULL,
+    kind     TEXT    NOT NULL,
+    context  TEXT    NOT NULL,
+    cause    INTEGER,
+    payload  TEXT    NOT NULL,
+    hash     BLOB    NOT NULL,
+    UNIQUE (run, seq)
+);
+CREATE INDEX IF NOT EXISTS events_checkpoints ON events (run) WHERE kind = 'checkpoint';"""
+    + _SNAPSHOTS
+    + _TRIGGERS,
+}
+"""The statements that create a ledger of each schema version."""
 
 COLUMNS = '"offset", run, seq, ts, kind, context, cause, payload, hash'
 INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+_TYPED = (
+    'CAST("offset" AS INTEGER), CAST(run AS TEXT), CAST(seq AS INTEGER), CAST(ts AS INTEGER), CAST(kind AS TEXT), '
+    "CAST(context AS TEXT), CAST(cause AS INTEGER), payload, "
+)
+SELECT = {1: _TYPED + "CAST(hash AS TEXT)", 2: _TYPED + "lower(hex(hash))"}
+"""The columns of a row as reads select them, per schema version: cast to their types (the
+payload as stored), the hash as lower-case hex."""

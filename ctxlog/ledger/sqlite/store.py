@@ -10,38 +10,22 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-import msgspec
 import sqlite_utils
+from msgspec.structs import astuple
 
 from ...errors import NotALedgerError, ReadOnlyError
 from ..events import Record
-from ..store import RUN_NAMES, RunInfo, Snapshot, Store, check_synchronous, clamp
+from ..store import RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp
+from .connection import BUSY_TIMEOUT_MS, connect, retry_locked, schema_rows
 from .errors import translated
-from .schema import COLUMNS, INSERT, SCHEMA
+from .schema import INSERT, SCHEMAS, SELECT
 
 __all__ = ["SQLiteStore"]
 
-BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
-LOCK_RETRIES = 3
-
-
-def _retry_locked(statement: Callable[[], object]) -> None:
-    """Run ``statement``, trying again a few times while another connection holds the lock
-    (each try already waits up to ``busy_timeout``)."""
-    for attempt in range(LOCK_RETRIES):
-        try:
-            statement()
-            return
-        except sqlite3.OperationalError as exc:
-            if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == LOCK_RETRIES - 1:
-                raise
-            time.sleep(0.005 * (attempt + 1))
 
 
 class SQLiteStore(Store):
@@ -58,23 +42,22 @@ class SQLiteStore(Store):
         self.location = path
         self.readonly = readonly
         self._data_version: tuple | None = None
+        self.use_version(SCHEMA_VERSION)
         memory = path == ":memory:"
         if not memory and not os.path.exists(path) and (readonly or not create):
             raise NotALedgerError(f"{path}: no such file; give the path of a ctxlog ledger")
         if not memory and os.path.isdir(path):
             raise NotALedgerError(f"{path}: is a directory; give the path of a ctxlog ledger file")
+        if not memory and os.path.exists(path) and not os.path.isfile(path):
+            raise NotALedgerError(f"{path}: not a regular file (a pipe or a device?); give the path of a ledger file")
         level = check_synchronous(synchronous)
         with translated(path):
-            if readonly and not memory:
-                uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
-                self._conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-            else:
-                self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._conn = connect(path, readonly and not memory)
             try:
                 self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 if not memory and not readonly:
-                    _retry_locked(lambda: self._conn.execute("PRAGMA journal_mode = WAL"))
+                    retry_locked(lambda: self._conn.execute("PRAGMA journal_mode = WAL"))
                 self._conn.execute(f"PRAGMA synchronous = {level}")
             except BaseException:
                 self._conn.close()
@@ -114,15 +97,25 @@ class SQLiteStore(Store):
     def _objects(self) -> set[str]:
         return {name for (name,) in self._all("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
+    def use_version(self, version: int) -> None:
+        self.version = version
+        self._columns = SELECT[version]
+        self._hash_in = bytes.fromhex if version >= 2 else str
+
     def _create(self, meta: dict[str, str]) -> None:
         with translated(self.location):
-            for statement in SCHEMA.split(";\n"):
+            for statement in SCHEMAS[self.version].split(";\n"):
                 if statement.strip():
                     self._conn.execute(statement)
             self._conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
 
     def _begin_immediate(self) -> None:
-        _retry_locked(lambda: self._conn.execute("BEGIN IMMEDIATE"))
+        retry_locked(lambda: self._conn.execute("BEGIN IMMEDIATE"))
+
+    def replace_meta(self, meta: dict[str, str]) -> None:
+        with translated(self.location):
+            self._conn.execute("DELETE FROM meta")
+            self._conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
 
     def begin(self) -> None:
         if self.readonly:
@@ -155,19 +148,42 @@ class SQLiteStore(Store):
         return changed
 
     def head(self) -> tuple[int, str] | None:
-        row = self._one('SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1')
-        return (row[0], row[1]) if row else None
+        row = self._one(f'SELECT {self._columns} FROM events ORDER BY "offset" DESC LIMIT 1')
+        return (row[0], row[8]) if row else None
+
+    def tail(self) -> list[Record]:
+        rows = self._all(f'SELECT {self._columns} FROM events ORDER BY "offset" DESC LIMIT 2')
+        return [Record(*row) for row in rows]
+
+    def edges(self) -> tuple[int, int] | None:
+        low, high = self._one('SELECT min("offset") FROM events'), self._one('SELECT max("offset") FROM events')
+        return None if low is None or low[0] is None else (low[0], high[0])  # type: ignore[index]
+
+    def count(self) -> int:
+        row = self._one("SELECT count(*) FROM events")
+        return row[0] if row else 0
+
+    def integrity(self) -> list[str]:
+        """``PRAGMA integrity_check`` (indexes against the table, the file's structure), and the
+        schema compared with the one ctxlog creates for this version: nothing added, dropped or
+        replaced (a trigger, an index, a column)."""
+        found = [f"SQLite integrity check: {row}" for (row,) in self._all("PRAGMA integrity_check") if row != "ok"]
+        expected = schema_rows(self.version)
+        present = set(self._all("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+        found += [f"the schema lacks the {t} {name} ctxlog created" for t, name, _, _ in sorted(expected - present)]
+        found += [
+            f"the schema holds a {t} {name} ctxlog did not create" for t, name, _, _ in sorted(present - expected)
+        ]
+        return found
 
     def last_seq(self, run: str) -> int:
         row = self._one("SELECT max(seq) FROM events WHERE run = ?", (run,))
         return row[0] or 0 if row else 0
 
     def insert(self, records: list[Record]) -> None:
+        hash_in = self._hash_in
         with translated(self.location):
-            if len(records) == 1:
-                self._conn.execute(INSERT, msgspec.structs.astuple(records[0]))
-            else:
-                self._conn.executemany(INSERT, [msgspec.structs.astuple(r) for r in records])
+            self._conn.executemany(INSERT, [(*astuple(r)[:8], hash_in(r.hash)) for r in records])
 
     def _stream(
         self,
@@ -193,36 +209,43 @@ class SQLiteStore(Store):
 
     def scan(self, *, after: int = 0, until: int | None = None) -> Iterator[Record]:
         return self._stream(
-            f'SELECT {COLUMNS} FROM events WHERE "offset" > ? AND "offset" <= ? ORDER BY "offset"',
+            f'SELECT {self._columns} FROM events WHERE "offset" > ? AND "offset" <= ? ORDER BY "offset"',
             (clamp(after), clamp(until)),
         )
 
+    def scan_all(self) -> Iterator[Record]:
+        return self._stream(f'SELECT {self._columns} FROM events ORDER BY "offset"', ())
+
     def scan_run(self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None) -> Iterator[Record]:
         return self._stream(
-            f'SELECT {COLUMNS} FROM events WHERE run = ? AND seq > ? AND "offset" > ? AND "offset" <= ? ORDER BY seq',
+            f'SELECT {self._columns} FROM events WHERE run = ? AND seq > ? AND "offset" > ? AND "offset" <= ? '
+            "ORDER BY seq",
             (run, clamp(after_seq), clamp(after), clamp(until)),
         )
 
     def record_at(self, offset: int) -> Record | None:
-        row = self._one(f'SELECT {COLUMNS} FROM events WHERE "offset" = ?', (offset,))
+        row = self._one(f'SELECT {self._columns} FROM events WHERE "offset" = ?', (clamp(offset),))
         return Record(*row) if row else None
 
-    def run_names(self) -> list[str]:
-        return [run for (run,) in self._all(RUN_NAMES)]
+    def run_names(self, limit: int | None = None) -> list[str]:
+        sql = RUN_NAMES if limit is None else f"{RUN_NAMES} LIMIT {int(limit)}"
+        return [run for (run,) in self._all(sql)]
 
-    def runs(self) -> list[RunInfo]:
-        rows = self._all(
-            'SELECT run, count(*), min("offset"), max("offset"), min(ts), max(ts), '
-            "sum(kind = 'checkpoint') FROM events GROUP BY run ORDER BY min(\"offset\")"
+    def runs(self) -> Iterator[RunInfo]:
+        return self._stream(
+            'SELECT CAST(run AS TEXT), count(*), min("offset"), max("offset"), min(CAST(ts AS INTEGER)), '
+            "max(CAST(ts AS INTEGER)), sum(kind = 'checkpoint') FROM events GROUP BY run ORDER BY min(\"offset\")",
+            (),
+            RunInfo,  # type: ignore[arg-type]
         )
-        return [RunInfo(*row) for row in rows]
 
-    def checkpoint_rows(self, run: str) -> list[Record]:
-        rows = self._all(
-            f"SELECT {COLUMNS} FROM events WHERE run = ? AND kind = 'checkpoint' ORDER BY \"offset\"",
-            (run,),
+    def has_run(self, run: str) -> bool:
+        return self._one("SELECT 1 FROM events WHERE run = ? LIMIT 1", (run,)) is not None
+
+    def checkpoint_rows(self, run: str) -> Iterator[Record]:
+        return self._stream(
+            f"SELECT {self._columns} FROM events WHERE run = ? AND kind = 'checkpoint' ORDER BY \"offset\"", (run,)
         )
-        return [Record(*row) for row in rows]
 
     def checkpoint_offset(self, run: str, name: str) -> int | None:
         row = self._one(
