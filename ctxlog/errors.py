@@ -31,6 +31,8 @@ leaves the live tree as it was, so catching a ``CtxlogError`` never leaves a hal
 from __future__ import annotations
 
 __all__ = [
+    "MAX_NAME_BYTES",
+    "shown",
     "CheckpointError",
     "ConcurrencyError",
     "ContextError",
@@ -53,6 +55,17 @@ __all__ = [
     "UnknownKeyError",
     "UnknownRunError",
 ]
+
+
+MAX_NAME_BYTES = 1024
+"""The longest name, in UTF-8 bytes: of a run, a context, a checkpoint, a key (run names are keys
+of an index, which PostgreSQL caps at about 2.7 kB)."""
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)``, shortened to ``limit`` characters: what a message quotes stays one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class CtxlogError(Exception):

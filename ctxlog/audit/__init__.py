@@ -8,12 +8,23 @@ closes it before returning; ``log`` when its stream ends.
 
 ``progress`` callbacks (the ``Progress`` type) receive ``(events done, events in all)`` every
 ``PROGRESS_EVERY`` (10,000) events. ``KINDS`` lists the event kinds ``log`` filters on;
-``GRAPH_FORMATS`` the diagram languages of ``graph``; ``Record`` is the row ``log`` yields.
+``GRAPH_FORMATS`` the diagram languages of ``graph``; ``Record`` is the row ``log`` yields;
+``MAX_KEY_BYTES`` the longest ledger key (the shortest is 16 bytes).
 """
 
 from __future__ import annotations
 
-from ..ledger import KINDS, PROGRESS_EVERY, ExportHeader, Progress, Record, RunInfo, VerifyResult, redacted
+from ..ledger import (
+    KINDS,
+    MAX_KEY_BYTES,
+    PROGRESS_EVERY,
+    ExportHeader,
+    Progress,
+    Record,
+    RunInfo,
+    VerifyResult,
+    redacted,
+)
 from ..projections import ContextDiff, KeyChange, TreeDiff
 from .chain import export, import_
 from .diagrams import GRAPH_FORMATS, graph
@@ -25,6 +36,7 @@ from .verification import verify
 __all__ = [
     "GRAPH_FORMATS",
     "KINDS",
+    "MAX_KEY_BYTES",
     "PROGRESS_EVERY",
     "CheckpointInfo",
     "ContextDiff",

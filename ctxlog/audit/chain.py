@@ -22,15 +22,19 @@ from ..ledger import (
     is_url,
     read_export_header,
 )
+from .access import opened, verified_whole
 
 __all__ = ["export", "import_"]
 
 
-def export(path: str, out: BinaryIO) -> ExportHeader:
+def export(path: str, out: BinaryIO, *, verify: bool = False, key: bytes | str | None = None) -> ExportHeader:
     """Write the ledger at ``path`` as JSON Lines to ``out``: a header, then one row a line with
-    every column. Payloads are the exact stored text, so an import re-verifies the chain byte for byte.
+    every column. Payloads are the exact stored text, so an import re-verifies the chain byte for
+    byte. With ``verify`` the whole ledger is verified first (under its ``key``).
     """
-    with Ledger.open(str(path), readonly=True, create=False) as ledger:
+    if verify:
+        verified_whole(path, key)
+    with opened(path, key) as ledger:
         return ledger.export(out)
 
 

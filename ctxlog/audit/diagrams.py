@@ -15,12 +15,21 @@ GRAPH_FORMATS = ("mermaid", "dot")
 """The diagram languages :func:`graph` writes."""
 
 
-def graph(path: str, *, run: str | None = None, until: str | int | None = None, format: str = "mermaid") -> str:
+def graph(
+    path: str,
+    *,
+    run: str | None = None,
+    until: str | int | None = None,
+    format: str = "mermaid",
+    verify: bool = False,
+    key: bytes | str | None = None,
+) -> str:
     """The context hierarchy of ``run`` of the ledger at ``path`` at ``until``, as diagram source in
-    ``format``: Mermaid ``graph TD`` or Graphviz ``digraph``, labelled with ids and statuses."""
+    ``format``: Mermaid ``graph TD`` or Graphviz ``digraph``, labelled with ids and statuses.
+    ``verify`` and ``key`` are ``replay``'s."""
     if format not in GRAPH_FORMATS:
         raise InvalidArgumentError(f"graph format must be one of {', '.join(GRAPH_FORMATS)}, not {format!r}")
-    at = replay(path, run=run, until=until)
+    at = replay(path, run=run, until=until, verify=verify, key=key)
     return _mermaid(at) if format == "mermaid" else _dot(at)
 
 

@@ -11,9 +11,10 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from ..errors import IntegrityError, InvalidArgumentError, UnknownContextError
+from ..errors import IntegrityError, InvalidArgumentError, UnknownContextError, shown
 from ..ledger import KINDS, Ledger, Record, RunInfo
 from ..manager import load_tree
+from .access import opened, verified_run, verified_whole
 
 T = TypeVar("T")
 
@@ -56,10 +57,6 @@ class LedgerStats(msgspec.Struct, frozen=True):
     """``size_bytes / events``."""
     kinds: dict[str, int]
     """Events by kind, most frequent first."""
-
-
-def _open(path: str) -> Ledger:
-    return Ledger.open(str(path), readonly=True, create=False)
 
 
 class Stream(Generic[T]):
@@ -113,8 +110,8 @@ class Stream(Generic[T]):
         self.close()
 
 
-def _streamed(path: str, items: Callable[[Ledger], Iterator[T]]) -> Stream[T]:
-    ledger = _open(path)
+def _streamed(path: str, key: bytes | str | None, items: Callable[[Ledger], Iterator[T]]) -> Stream[T]:
+    ledger = opened(path, key)
     try:
         return Stream(ledger, items(ledger))
     except BaseException:
@@ -122,22 +119,30 @@ def _streamed(path: str, items: Callable[[Ledger], Iterator[T]]) -> Stream[T]:
         raise
 
 
-def runs(path: str) -> Stream[RunInfo]:
+def runs(path: str, *, verify: bool = False, key: bytes | str | None = None) -> Stream[RunInfo]:
     """Every run in the ledger at ``path``, streamed in order of first appearance: event count,
-    first and last offset and time, checkpoints."""
-    return _streamed(path, lambda ledger: ledger.runs())
+    first and last offset and time, checkpoints. With ``verify`` the whole ledger is verified
+    first (under its ``key``)."""
+    if verify:
+        verified_whole(path, key)
+    return _streamed(path, key, lambda ledger: ledger.runs())
 
 
-def checkpoints(path: str, *, run: str | None = None) -> Stream[CheckpointInfo]:
+def checkpoints(
+    path: str, *, run: str | None = None, verify: bool = False, key: bytes | str | None = None
+) -> Stream[CheckpointInfo]:
     """The checkpoints of ``run`` (the only run when None) in the ledger at ``path``, streamed in
-    order, automatic ones included."""
+    order, automatic ones included. With ``verify`` the run is folded first with every row linked
+    (a keyed ledger needs its ``key``)."""
 
     def infos(ledger: Ledger) -> Iterator[CheckpointInfo]:
         chosen = ledger.choose_run(run)
+        if verify:
+            verified_run(ledger, chosen)
         for r, event in ledger.checkpoints(chosen):
             yield CheckpointInfo(event.name, r.offset, r.seq, r.ts, r.context, event.auto)
 
-    return _streamed(path, infos)
+    return _streamed(path, key, infos)
 
 
 def log(
@@ -148,10 +153,13 @@ def log(
     until: str | int | None = None,
     kinds: Iterable[str] = (),
     context: str | None = None,
+    verify: bool = False,
+    key: bytes | str | None = None,
 ) -> Stream[Record]:
     """The events of ``run`` in the ledger at ``path``, in order: after offset ``since``, up to
     checkpoint or offset ``until``, of ``kinds`` (all when empty), that acted on ``context`` (any
-    when None).
+    when None). With ``verify`` every row of the run streamed is checked against its predecessor
+    as it comes (a keyed ledger needs its ``key``).
 
     Arguments are checked before the stream is returned: an unknown run, checkpoint, kind or
     context raises here, not midway.
@@ -162,37 +170,48 @@ def log(
         raise InvalidArgumentError(f"unknown event kind {unknown[0]!r}; kinds: {', '.join(KINDS)}")
     if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
         raise InvalidArgumentError(f"since must be an offset (an int >= 0), not {since!r}")
-    ledger = _open(path)
+    ledger = opened(path, key)
     try:
         chosen = ledger.choose_run(run)
         offset = ledger.resolve(chosen, until)
         if context is not None and context not in load_tree(ledger, chosen).known_ids:
-            raise UnknownContextError(f"no context {context!r} in run {chosen!r}")
-        records = ledger.records(chosen, after=since or 0, until=offset)
+            raise UnknownContextError(f"no context {shown(context)} in run {shown(chosen)}")
+        if verify:
+            records = ledger.run_records(chosen, until=offset, verify=True)
+        else:
+            records = ledger.records(chosen, after=since or 0, until=offset)
+        return Stream(ledger, _filtered(records, since or 0, wanted, context))
     except BaseException:
         ledger.close()
         raise
-    return Stream(ledger, _filtered(records, wanted, context))
 
 
-def _filtered(records: Iterator[Record], kinds: frozenset[str], context: str | None) -> Generator[Record, None, None]:
-    for record in records:
-        if type(record.payload) is not str:
-            raise IntegrityError(f"offset {record.offset}: the payload is not text; run ctxlog verify", record.offset)
-        if (not kinds or record.kind in kinds) and (context is None or record.context == context):
-            yield record
+def _filtered(
+    records: Iterator[Record], since: int, kinds: frozenset[str], context: str | None
+) -> Generator[Record, None, None]:
+    for r in records:
+        if type(r.payload) is not str:
+            raise IntegrityError(f"offset {r.offset}: the payload is not text; run ctxlog verify", r.offset)
+        if r.offset > since and (not kinds or r.kind in kinds) and (context is None or r.context == context):
+            yield r
 
 
-def head(path: str) -> tuple[int, str]:
+def head(path: str, *, verify: bool = False, key: bytes | str | None = None) -> tuple[int, str]:
     """``(offset, hash)`` of the last event of the ledger at ``path``; ``(0, genesis)`` when empty
-    (the hash its first row will link to)."""
-    with _open(path) as ledger:
+    (the hash its first row will link to). With ``verify`` the whole ledger is verified first
+    (under its ``key``): the head of a ledger that verifies is the one to keep."""
+    if verify:
+        verified_whole(path, key)
+    with opened(path, key) as ledger:
         return ledger.head() or (0, ledger.genesis)
 
 
-def stats(path: str) -> LedgerStats:
-    """Events by kind, runs, checkpoints, cached snapshots and bytes on disk of the ledger at ``path``."""
-    with _open(path) as ledger:
+def stats(path: str, *, verify: bool = False, key: bytes | str | None = None) -> LedgerStats:
+    """Events by kind, runs, checkpoints, cached snapshots and bytes on disk of the ledger at
+    ``path``. With ``verify`` the whole ledger is verified first (under its ``key``)."""
+    if verify:
+        verified_whole(path, key)
+    with opened(path, key) as ledger:
         runs = count = marks = 0
         for info in ledger.runs():
             runs, count, marks = runs + 1, count + info.events, marks + info.checkpoints

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UnknownKeyError
-from ..ledger import Ledger, Progress
+from ..ledger import Progress
 from ..manager import load_tree
 from ..projections import ContextTree, TreeDiff, diff_trees
+from .access import opened
 
 __all__ = ["diff", "get", "replay", "tree"]
 
@@ -31,7 +32,7 @@ def replay(
     With ``verify`` the chain of the rows folded is checked as they stream (a keyed ledger needs
     its ``key``); ``progress(done, total)`` is called every 10,000 events folded.
     """
-    with Ledger.open(path, readonly=True, create=False, key=key) as ledger:
+    with opened(path, key) as ledger:
         chosen = ledger.choose_run(run)
         return load_tree(ledger, chosen, ledger.resolve(chosen, until), verify=verify, progress=progress)
 
@@ -56,13 +57,16 @@ def get(
     run: str | None = None,
     context: str | None = None,
     until: str | int | None = None,
+    verify: bool = False,
+    ledger_key: bytes | str | None = None,
 ) -> Any:
     """The value of ``key`` as ``context`` (default: the current one) resolves it in ``run`` at
     ``until``; UnknownKeyError when no context on the lookup path holds it.
 
-    A stored ``None`` is a value and is returned.
+    A stored ``None`` is a value and is returned. ``verify`` and ``ledger_key`` are ``replay``'s
+    ``verify`` and ``key``.
     """
-    at = replay(path, run=run, until=until)
+    at = replay(path, run=run, until=until, verify=verify, key=ledger_key)
     if context is None and at.current_id is None:
         raise UnknownKeyError(f"run {at.run!r} has no contexts at offset {at.offset}, so no key {key!r}")
     if not at.has(key, context):
@@ -73,12 +77,20 @@ def get(
     return at.get(key, context)
 
 
-def diff(path: str, a: str | int, b: str | int, *, run: str | None = None) -> TreeDiff:
+def diff(
+    path: str,
+    a: str | int,
+    b: str | int,
+    *,
+    run: str | None = None,
+    verify: bool = False,
+    key: bytes | str | None = None,
+) -> TreeDiff:
     """What changed in ``run`` of the ledger at ``path`` between checkpoints (or offsets) ``a`` and
     ``b``: contexts added and removed, status changes, and each context's own keys added, changed
-    and removed."""
-    with Ledger.open(path, readonly=True, create=False) as ledger:
+    and removed. ``verify`` and ``key`` are ``replay``'s."""
+    with opened(path, key) as ledger:
         chosen = ledger.choose_run(run)
-        old = load_tree(ledger, chosen, ledger.resolve(chosen, a))
-        new = load_tree(ledger, chosen, ledger.resolve(chosen, b))
+        old = load_tree(ledger, chosen, ledger.resolve(chosen, a), verify=verify)
+        new = load_tree(ledger, chosen, ledger.resolve(chosen, b), verify=verify)
     return diff_trees(old, new)

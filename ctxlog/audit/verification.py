@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ..errors import IntegrityError
-from ..ledger import PROGRESS_EVERY, Anchor, Ledger, Progress, Record, VerifyResult, shown
+from ..errors import IntegrityError, shown
+from ..ledger import PROGRESS_EVERY, Anchor, Ledger, Progress, Record, VerifyResult
 from ..projections import UNREADABLE_SNAPSHOT, ContextTree, fold, identical
 
 __all__ = ["verify"]

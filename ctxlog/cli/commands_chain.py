@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from .. import audit
 from ..audit import redacted
-from .errors import Failed
-from .options import HeadType, key_file_option, ledger_argument, output_file, progress_bar
+from .errors import BadFile, Failed
+from .options import (
+    HeadType,
+    json_option,
+    key_file_option,
+    ledger_argument,
+    output_file,
+    progress_bar,
+    verify_option,
+)
+from .render import to_json
 
-__all__ = ["demo", "export", "import_", "verify"]
+__all__ = ["LEDGER_FILES", "demo", "export", "import_", "verify"]
+
+LEDGER_FILES = ("", "-wal", "-shm", "-journal")
+"""A SQLite ledger's files: an export never overwrites one of them."""
 
 
 @click.command()
@@ -22,8 +36,13 @@ __all__ = ["demo", "export", "import_", "verify"]
     default=None,
     help="OFFSET:HASH printed earlier by `ctxlog head`: also fail if the log was cut or rewritten.",
 )
-def verify(ledger: str, key: bytes | None, head: tuple[int, str] | None) -> None:
-    """Recompute the hash chain; exit 0 when intact, 1 naming the first bad offset.
+@json_option
+def verify(ledger: str, key: bytes | None, head: tuple[int, str] | None, as_json: bool) -> None:
+    """Check that every reader shows what was written; exit 0 when so, 1 naming the first bad offset.
+
+    Recomputes the hash chain of every row from the ledger's genesis, counts the rows, runs the
+    engine's integrity check, and folds every run as readers do. With --json the result is printed
+    as one JSON object, whatever it is.
 
     \b
     Example:
@@ -31,9 +50,13 @@ def verify(ledger: str, key: bytes | None, head: tuple[int, str] | None) -> None
     """
     with progress_bar("verifying") as report:
         result = audit.verify(ledger, key=key, head=head, progress=report)
+    if as_json:
+        click.echo(to_json(result))
     if not result.ok:
-        raise Failed(f"{redacted(ledger)}: chain broken at offset {result.bad_offset}: {result.reason}")
-    click.echo(result.summary())
+        where = f"chain broken at offset {result.bad_offset}" if result.bad_offset is not None else "does not verify"
+        raise Failed(f"{redacted(ledger)}: {where}: {result.reason}")
+    if not as_json:
+        click.echo(result.summary())
 
 
 @click.command(name="export")
@@ -46,7 +69,9 @@ def verify(ledger: str, key: bytes | None, head: tuple[int, str] | None) -> None
     default="-",
     help="Write to this file instead of stdout (replaced only when the export is complete).",
 )
-def export(ledger: str, output: str) -> None:
+@verify_option
+@key_file_option
+def export(ledger: str, output: str, verify: bool, key: bytes | None) -> None:
     """Write the whole ledger as JSON Lines: a header, then one event a line.
 
     Every column is kept, the payload as its exact stored text, so `ctxlog import` re-verifies
@@ -56,8 +81,10 @@ def export(ledger: str, output: str) -> None:
     Example:
       ctxlog export ctx.db -o ctx.jsonl
     """
+    if output != "-" and os.path.realpath(output) in {os.path.realpath(ledger + s) for s in LEDGER_FILES}:
+        raise BadFile(f"{output}: that is the ledger's own file; export to another path")
     with output_file(output) as out:
-        header = audit.export(ledger, out)
+        header = audit.export(ledger, out, verify=verify, key=key)
     if output != "-":
         click.echo(f"exported {header.events} events of {redacted(ledger)} to {output}, head {header.head}", err=True)
 

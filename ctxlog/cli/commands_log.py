@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from .. import audit
-from .options import json_option, ledger_argument, run_option, until_option
+from .options import (
+    echo_lines,
+    json_option,
+    key_file_option,
+    ledger_argument,
+    run_option,
+    until_option,
+    verify_option,
+)
 from .render import (
     LOG_HEADER,
     checkpoint_json,
@@ -37,6 +45,8 @@ __all__ = ["checkpoints", "head", "log", "runs", "stats"]
     "--kind", "kinds", type=click.Choice(audit.KINDS), multiple=True, help="Only events of this kind (repeatable)."
 )
 @click.option("--context", "context", metavar="ID", default=None, help="Only events that acted on this context.")
+@verify_option
+@key_file_option
 @json_option
 def log(
     ledger: str,
@@ -45,6 +55,8 @@ def log(
     until: str | None,
     kinds: tuple[str, ...],
     context: str | None,
+    verify: bool,
+    key: bytes | None,
     as_json: bool,
 ) -> None:
     """Print the causal chain: one event a line, streamed.
@@ -57,49 +69,51 @@ def log(
     Example:
       ctxlog log ctx.db --kind checkpoint --kind failed
     """
-    with audit.log(ledger, run=run, since=since, until=until, kinds=kinds, context=context) as stream:
+    options = {"run": run, "since": since, "until": until, "kinds": kinds, "context": context}
+    with audit.log(ledger, **options, verify=verify, key=key) as stream:  # type: ignore[arg-type]
         if not as_json:
             click.echo(LOG_HEADER)
-        for record in stream:
-            click.echo(log_json(record) if as_json else log_line(record))
+        echo_lines(log_json(r) for r in stream) if as_json else echo_lines(log_line(r) for r in stream)
 
 
 @click.command()
 @ledger_argument
+@verify_option
+@key_file_option
 @json_option
-def runs(ledger: str, as_json: bool) -> None:
-    """List the runs of a ledger: events, offsets, first and last time, checkpoints.
+def runs(ledger: str, verify: bool, key: bytes | None, as_json: bool) -> None:
+    """List the runs of a ledger: events, offsets, first and last time, checkpoints (streamed).
 
     \b
     Example:
       ctxlog runs ctx.db
     """
-    infos = audit.runs(ledger)
-    click.echo("\n".join(run_json(i) for i in infos) if as_json else "\n".join(runs_lines(infos)))
+    with audit.runs(ledger, verify=verify, key=key) as infos:
+        echo_lines(run_json(i) for i in infos) if as_json else echo_lines(runs_lines(infos))
 
 
 @click.command()
 @ledger_argument
 @run_option
+@verify_option
+@key_file_option
 @json_option
-def checkpoints(ledger: str, run: str | None, as_json: bool) -> None:
+def checkpoints(ledger: str, run: str | None, verify: bool, key: bytes | None, as_json: bool) -> None:
     """List the checkpoints of a run: name, offset, time; automatic ones are marked `auto`.
 
     \b
     Example:
       ctxlog checkpoints ctx.db
     """
-    infos = audit.checkpoints(ledger, run=run)
-    if as_json:
-        for info in infos:
-            click.echo(checkpoint_json(info))
-    else:
-        click.echo("\n".join(checkpoints_lines(infos)))
+    with audit.checkpoints(ledger, run=run, verify=verify, key=key) as infos:
+        echo_lines(checkpoint_json(i) for i in infos) if as_json else echo_lines(checkpoints_lines(infos))
 
 
 @click.command()
 @ledger_argument
-def head(ledger: str) -> None:
+@verify_option
+@key_file_option
+def head(ledger: str, verify: bool, key: bytes | None) -> None:
     """Print OFFSET:HASH of the last event, to check later that nothing was cut off.
 
     Keep the line somewhere safe; `ctxlog verify LEDGER --head OFFSET:HASH` then fails if the
@@ -109,19 +123,21 @@ def head(ledger: str) -> None:
     Example:
       ctxlog head ctx.db
     """
-    offset, digest = audit.head(ledger)
+    offset, digest = audit.head(ledger, verify=verify, key=key)
     click.echo(f"{offset}:{digest}")
 
 
 @click.command()
 @ledger_argument
+@verify_option
+@key_file_option
 @json_option
-def stats(ledger: str, as_json: bool) -> None:
+def stats(ledger: str, verify: bool, key: bytes | None, as_json: bool) -> None:
     """Show the size and shape of a ledger: events by kind, runs, bytes on disk and per event.
 
     \b
     Example:
       ctxlog stats ctx.db
     """
-    result = audit.stats(ledger)
+    result = audit.stats(ledger, verify=verify, key=key)
     click.echo(to_json(result) if as_json else "\n".join(stats_lines(result)))

@@ -5,14 +5,19 @@ from __future__ import annotations
 import click
 
 from .. import ContextTree, audit
-from .options import json_option, key_file_option, ledger_argument, progress_bar, run_option, until_option
+from .options import (
+    json_option,
+    key_file_option,
+    ledger_argument,
+    ledger_key_file_option,
+    progress_bar,
+    run_option,
+    until_option,
+    verify_option,
+)
 from .render import diff_lines, to_json, tree_lines
 
-__all__ = ["diff", "get", "graph", "replay", "tree", "verify_option"]
-
-verify_option = click.option(
-    "--verify", "verify", is_flag=True, help="Check the chain of every event folded (a keyed ledger needs --key-file)."
-)
+__all__ = ["diff", "get", "graph", "replay", "tree"]
 
 
 def _echo_tree(tree: ContextTree, as_json: bool) -> None:
@@ -67,7 +72,17 @@ def tree(ledger: str, run: str | None, verify: bool, key: bytes | None, as_json:
 @run_option
 @click.option("--context", "context", metavar="ID", default=None, help="Resolve from this context (default: current).")
 @until_option()
-def get(ledger: str, key: str, run: str | None, context: str | None, until: str | None) -> None:
+@verify_option
+@ledger_key_file_option
+def get(
+    ledger: str,
+    key: str,
+    run: str | None,
+    context: str | None,
+    until: str | None,
+    verify: bool,
+    ledger_key: bytes | None,
+) -> None:
     """Print the value of KEY as JSON, as a context would resolve it.
 
     Own data first, then the parents' (unless the context is sandboxed). Exits 1 when no
@@ -77,7 +92,8 @@ def get(ledger: str, key: str, run: str | None, context: str | None, until: str 
     Example:
       ctxlog get ctx.db records --context load --until loaded
     """
-    click.echo(to_json(audit.get(ledger, key, run=run, context=context, until=until)))
+    value = audit.get(ledger, key, run=run, context=context, until=until, verify=verify, ledger_key=ledger_key)
+    click.echo(to_json(value))
 
 
 @click.command()
@@ -85,8 +101,10 @@ def get(ledger: str, key: str, run: str | None, context: str | None, until: str 
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
 @run_option
+@verify_option
+@key_file_option
 @json_option
-def diff(ledger: str, a: str, b: str, run: str | None, as_json: bool) -> None:
+def diff(ledger: str, a: str, b: str, run: str | None, verify: bool, key: bytes | None, as_json: bool) -> None:
     """Show what changed between checkpoints (or offsets) A and B.
 
     One line per change, starting with the context it is about: contexts added or removed,
@@ -96,7 +114,7 @@ def diff(ledger: str, a: str, b: str, run: str | None, as_json: bool) -> None:
     Example:
       ctxlog diff ctx.db loaded validated
     """
-    changes = audit.diff(ledger, a, b, run=run)
+    changes = audit.diff(ledger, a, b, run=run, verify=verify, key=key)
     click.echo(to_json(changes) if as_json else "\n".join(diff_lines(changes, a, b)))
 
 
@@ -112,7 +130,9 @@ def diff(ledger: str, a: str, b: str, run: str | None, as_json: bool) -> None:
     show_default=True,
     help="Mermaid `graph TD` or Graphviz `digraph` source.",
 )
-def graph(ledger: str, run: str | None, until: str | None, fmt: str) -> None:
+@verify_option
+@key_file_option
+def graph(ledger: str, run: str | None, until: str | None, fmt: str, verify: bool, key: bytes | None) -> None:
     """Print the context hierarchy as diagram source, labelled with ids and statuses.
 
     Parallel contexts are drawn rounded (Mermaid) or dashed (Graphviz), failed ones red.
@@ -121,4 +141,4 @@ def graph(ledger: str, run: str | None, until: str | None, fmt: str) -> None:
     Example:
       ctxlog graph ctx.db --format dot | dot -Tsvg > run.svg
     """
-    click.echo(audit.graph(ledger, run=run, until=until, format=fmt), nl=False)
+    click.echo(audit.graph(ledger, run=run, until=until, format=fmt, verify=verify, key=key), nl=False)

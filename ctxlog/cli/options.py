@@ -6,27 +6,31 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TypeVar
 
 import click
 
-from ..audit import Progress
+from ..audit import MAX_KEY_BYTES, Progress
 from .errors import BadFile
 
 __all__ = [
+    "ECHO_CHUNK",
     "PROGRESS_MIN_EVENTS",
     "HeadType",
+    "echo_lines",
     "is_terminal",
     "json_option",
     "key_file_option",
     "ledger_argument",
+    "ledger_key_file_option",
     "output_file",
     "progress_bar",
     "run_option",
     "until_option",
+    "verify_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,26 +56,61 @@ def until_option(
 
 
 def _read_key(ctx: click.Context, param: click.Parameter, value: str | None) -> bytes | None:
+    """The key file's bytes without a trailing newline, read with a bound (``/dev/zero`` is refused)."""
     if value is None:
         return None
     try:
-        key = Path(value).read_bytes().rstrip(b"\r\n")
+        with Path(value).open("rb") as file:
+            key = file.read(MAX_KEY_BYTES + 3)
     except OSError as exc:
         raise click.BadParameter(f"cannot read {value}: {exc.strerror}", ctx=ctx, param=param) from None
+    if len(key) > MAX_KEY_BYTES + 2:
+        raise click.BadParameter(f"the key file holds more than {MAX_KEY_BYTES} bytes", ctx=ctx, param=param)
+    key = key.rstrip(b"\r\n")
     if not key:
         raise click.BadParameter("the key file is empty", ctx=ctx, param=param)
     return key
 
 
-key_file_option = click.option(
-    "--key-file",
-    "key",
-    metavar="FILE",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    callback=_read_key,
-    help="File holding the ledger key (its bytes, without a trailing newline).",
+def _key_file_option(dest: str) -> Callable[[F], F]:
+    return click.option(
+        "--key-file",
+        dest,
+        metavar="FILE",
+        type=click.Path(exists=True, dir_okay=False),
+        default=None,
+        callback=_read_key,
+        help="File holding the ledger key (its bytes, without a trailing newline).",
+    )
+
+
+key_file_option = _key_file_option("key")
+ledger_key_file_option = _key_file_option("ledger_key")
+"""``--key-file`` of ``get``, whose ``key`` is the key looked up."""
+
+verify_option = click.option(
+    "--verify",
+    "verify",
+    is_flag=True,
+    help="Check the ledger before answering: the run's rows, linked (the whole ledger for ledger-wide commands).",
 )
+
+ECHO_CHUNK = 1 << 16
+"""Bytes of output gathered before one write: a line at a time, a million lines cost a million calls."""
+
+
+def echo_lines(lines: Iterable[str]) -> None:
+    """Print ``lines`` (streamed), each followed by a newline, in chunks of about ECHO_CHUNK characters."""
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        chunk.append(line)
+        size += len(line) + 1
+        if size >= ECHO_CHUNK:
+            click.echo("\n".join(chunk))
+            chunk, size = [], 0
+    if chunk:
+        click.echo("\n".join(chunk))
 
 
 class HeadType(click.ParamType):

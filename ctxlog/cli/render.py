@@ -6,8 +6,9 @@ plain, and as JSON strings when they hold spaces or control characters, so a lin
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -60,10 +61,18 @@ def plain(name: str | None) -> str:
     return to_json(name)
 
 
-def table(rows: Sequence[Sequence[str]]) -> list[str]:
-    """Rows as left-aligned columns two spaces apart, without trailing spaces."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+TABLE_WINDOW = 1000
+"""Rows a table's column widths are measured on; later rows are streamed at those widths."""
+
+
+def table(rows: Iterable[Sequence[str]]) -> Iterator[str]:
+    """Rows as left-aligned columns two spaces apart, without trailing spaces, streamed: the widths
+    are those of the first TABLE_WINDOW rows (a longer cell later just pushes its line)."""
+    rows = iter(rows)
+    first = list(itertools.islice(rows, TABLE_WINDOW))
+    widths = [max(len(row[i]) for row in first) for i in range(len(first[0]))] if first else []
+    for row in itertools.chain(first, rows):
+        yield "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
 
 
 def tree_lines(tree: ContextTree) -> list[str]:
@@ -136,10 +145,10 @@ def log_json(r: Record) -> str:
     return to_json(entry)
 
 
-def runs_lines(infos: list[RunInfo]) -> list[str]:
+def runs_lines(infos: Iterable[RunInfo]) -> Iterator[str]:
     """Runs as a table: events, offsets, first and last time, checkpoints."""
-    rows = [["run", "events", "offsets", "first", "last", "checkpoints"]]
-    rows += [
+    header = [["run", "events", "offsets", "first", "last", "checkpoints"]]
+    rows = (
         [
             plain(i.run),
             str(i.events),
@@ -149,8 +158,8 @@ def runs_lines(infos: list[RunInfo]) -> list[str]:
             str(i.checkpoints),
         ]
         for i in infos
-    ]
-    return table(rows)
+    )
+    return table(itertools.chain(header, rows))
 
 
 def run_json(info: RunInfo) -> str:
@@ -160,11 +169,11 @@ def run_json(info: RunInfo) -> str:
     return to_json(fields)
 
 
-def checkpoints_lines(infos: list[CheckpointInfo]) -> list[str]:
+def checkpoints_lines(infos: Iterable[CheckpointInfo]) -> Iterator[str]:
     """Checkpoints as a table: name, offset, time, and ``auto`` for automatic ones."""
-    rows = [["name", "offset", "time", "auto"]]
-    rows += [[plain(c.name), str(c.offset), iso_time(c.ts), "auto" if c.auto else "-"] for c in infos]
-    return table(rows)
+    header = [["name", "offset", "time", "auto"]]
+    rows = ([plain(c.name), str(c.offset), iso_time(c.ts), "auto" if c.auto else "-"] for c in infos)
+    return table(itertools.chain(header, rows))
 
 
 def checkpoint_json(info: CheckpointInfo) -> str:

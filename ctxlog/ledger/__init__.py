@@ -27,7 +27,7 @@ from .events import (
     ValueSet,
 )
 from .facade import Ledger
-from .reader import MAX_NAME_BYTES, PROGRESS_EVERY, Anchor, Progress, shown
+from .reader import PROGRESS_EVERY, Anchor, Progress
 from .store import SCHEMA_VERSION, RunInfo
 from .transfer import ExportHeader, bounded_lines, check_export_key, export_meta, read_export_header
 from .urls import is_url, redacted
@@ -38,7 +38,6 @@ __all__ = [
     "KINDS",
     "MAX_KEY_BYTES",
     "MIN_KEY_BYTES",
-    "MAX_NAME_BYTES",
     "PROGRESS_EVERY",
     "SCHEMA_VERSION",
     "Anchor",
@@ -69,5 +68,4 @@ __all__ = [
     "is_url",
     "read_export_header",
     "redacted",
-    "shown",
 ]

@@ -9,17 +9,26 @@ match the chain, and the rows to fold after one, checked link by link when asked
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
-from ..errors import IntegrityError, InvalidArgumentError, KeyMismatchError, UnknownCheckpointError, UnknownRunError
+from ..errors import (
+    MAX_NAME_BYTES,
+    IntegrityError,
+    InvalidArgumentError,
+    KeyMismatchError,
+    UnknownCheckpointError,
+    UnknownRunError,
+    shown,
+)
 from .chain import Chain
 from .codec import canonical, decode_event
 from .events import CheckpointTaken, Record
 from .store import NO_BOUND, Store
 
-__all__ = ["LISTED", "MAX_NAME_BYTES", "PROGRESS_EVERY", "Anchor", "Progress", "Reader", "counted", "shown"]
+__all__ = ["LISTED", "MAX_NAME_BYTES", "PROGRESS_EVERY", "Anchor", "Progress", "Reader", "counted"]
 
 Progress = Callable[[int, int], None]
 """A callback taking ``(events done, events in all)``."""
@@ -27,17 +36,9 @@ Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 10_000
 """Events between two calls of a ``progress`` callback."""
 
-MAX_NAME_BYTES = 1024
-"""The longest name a reader looks up (a checkpoint, a run): longer ones cannot exist."""
 
 LISTED = 10
 """How many names an error lists (runs to choose from, checkpoints there are)."""
-
-
-def shown(name: object, limit: int = 80) -> str:
-    """``repr(name)``, shortened to ``limit`` characters: names quoted in messages stay one short line."""
-    text = repr(name)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def counted(records: Iterable[Record], total: int, progress: Progress | None) -> Iterator[Record]:
@@ -59,6 +60,21 @@ class Anchor(msgspec.Struct, frozen=True):
     seq: int
     hash: str
     state: bytes
+
+
+_log = logging.getLogger("ctxlog")
+_noted: set[str] = set()
+
+
+def _note_keyless(location: str) -> None:
+    """Say once per ledger (a warning of the ``ctxlog`` logger) that its snapshots go unused."""
+    if location not in _noted:
+        _noted.add(location)
+        _log.warning(
+            "%s: the ledger is keyed and was opened without its key, so its snapshots are not used (their tags "
+            "cannot be checked) and folds start at the beginning of each run; give the key to use them",
+            location,
+        )
 
 
 def _listing(names: list[str]) -> str:
@@ -215,7 +231,10 @@ class Reader:
         None for a keyed ledger read without its key (its tags cannot be checked), and none for a
         ``verified`` read of an unkeyed one (anyone can make an unkeyed tag).
         """
-        if self._key_missing or (verified and not self._keyed):
+        if self._key_missing:
+            _note_keyless(self._store.location)
+            return
+        if verified and not self._keyed:
             return
         for snapshot in self._store.snapshot_before(run, until):
             row = self._store.record_at(snapshot.offset)

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InvalidArgumentError
+from ..errors import MAX_NAME_BYTES, InvalidArgumentError, shown
 from ..projections import IsolationLevel, MergePolicy, utf8_text
 
 __all__ = [
-    "MAX_RUN_BYTES",
     "enum_arg",
     "id_arg",
     "isolation_arg",
@@ -21,14 +20,15 @@ __all__ = [
     "run_arg",
 ]
 
-MAX_RUN_BYTES = 1024
-"""The longest run name, in UTF-8 bytes: runs are keys of an index, which PostgreSQL caps at ~2.7 kB."""
-
 
 def name_arg(value: object, what: str) -> str:
-    """``value`` if it is a non-empty str that UTF-8 can store, else InvalidArgumentError."""
+    """``value`` if it is a non-empty str that UTF-8 can store, of at most MAX_NAME_BYTES, else
+    InvalidArgumentError (quoting it shortened)."""
     if type(value) is not str or not value:
-        raise InvalidArgumentError(f"{what} must be a non-empty str, got {value!r}")
+        raise InvalidArgumentError(f"{what} must be a non-empty str, got {shown(value)}")
+    if len(value) > MAX_NAME_BYTES // 4 and len(value.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        size = len(value.encode("utf-8", "surrogatepass"))
+        raise InvalidArgumentError(f"{what} is at most {MAX_NAME_BYTES} bytes of UTF-8; {shown(value)} has {size}")
     return utf8_text(value, what)
 
 
@@ -37,17 +37,13 @@ def id_arg(value: object, what: str) -> str:
     characters, which PostgreSQL text cannot hold (one rule on every backend)."""
     name = name_arg(value, what)
     if "\x00" in name:
-        raise InvalidArgumentError(f"{what} {name!r} holds a NUL character; run names and context ids cannot")
+        raise InvalidArgumentError(f"{what} {shown(name)} holds a NUL character; run names and context ids cannot")
     return name
 
 
 def run_arg(value: object) -> str:
-    """A run name: as :func:`id_arg`, and at most :data:`MAX_RUN_BYTES` long (on every backend)."""
-    run = id_arg(value, "run")
-    size = len(run.encode())
-    if size > MAX_RUN_BYTES:
-        raise InvalidArgumentError(f"run names are at most {MAX_RUN_BYTES} bytes of UTF-8; this one has {size}")
-    return run
+    """A run name: as :func:`id_arg` (at most MAX_NAME_BYTES long, on every backend)."""
+    return id_arg(value, "run")
 
 
 def enum_arg(cls: type, value: object, what: str) -> Any:

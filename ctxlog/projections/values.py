@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import InvalidArgumentError, InvalidValueError
+from ..errors import MAX_NAME_BYTES, InvalidArgumentError, InvalidValueError, shown
 
 __all__ = [
     "MAX_DEPTH",
@@ -44,14 +44,17 @@ def utf8_text(value: str, what: str) -> str:
         try:
             value.encode()
         except UnicodeEncodeError:
-            raise InvalidArgumentError(f"{what} {value!r} is not valid Unicode text (lone surrogate)") from None
+            raise InvalidArgumentError(f"{what} {shown(value)} is not valid Unicode text (lone surrogate)") from None
     return value
 
 
 def check_key(key: object) -> str:
-    """Return ``key`` if it can name a value, else raise InvalidArgumentError."""
+    """Return ``key`` if it can name a value (a str of at most MAX_NAME_BYTES), else raise
+    InvalidArgumentError."""
     if type(key) is not str:
-        raise InvalidArgumentError(f"key must be a str, got {type(key).__name__}: {key!r}")
+        raise InvalidArgumentError(f"key must be a str, got {type(key).__name__}: {shown(key)}")
+    if len(key) > MAX_NAME_BYTES // 4 and len(key.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise InvalidArgumentError(f"keys are at most {MAX_NAME_BYTES} bytes of UTF-8; {shown(key)} is longer")
     return key if key.isascii() else utf8_text(key, "key")
 
 
