@@ -66,7 +66,7 @@ ERRORS = {
 }  # fmt: skip
 COMMANDS = {
     "replay", "tree", "log", "runs", "checkpoints", "get", "diff", "verify", "head", "export", "import_", "graph",
-    "stats", "demo",
+    "stats", "demo", "migrate",
 }  # fmt: skip
 
 

@@ -2,9 +2,10 @@
 
 ``audit.replay``, ``audit.tree``, ``audit.log``, ``audit.runs``, ``audit.checkpoints``,
 ``audit.get``, ``audit.diff``, ``audit.graph``, ``audit.verify``, ``audit.head``,
-``audit.export``, ``audit.import_``, ``audit.stats`` and ``audit.demo`` take what the command
-takes. Every one opens the ledger read-only (but ``import_`` and ``demo``, which write) and
-closes it before returning; ``log`` when its stream ends.
+``audit.export``, ``audit.import_``, ``audit.migrate``, ``audit.stats`` and ``audit.demo`` take
+what the command takes. Every one opens the ledger read-only (but ``import_``, ``migrate`` and
+``demo``, which write) and closes it before returning; ``log``, ``runs`` and ``checkpoints`` when
+their stream ends.
 
 ``progress`` callbacks (the ``Progress`` type) receive ``(events done, events in all)`` every
 ``PROGRESS_EVERY`` (10,000) events. ``KINDS`` lists the event kinds ``log`` filters on;
@@ -26,7 +27,7 @@ from ..ledger import (
     redacted,
 )
 from ..projections import ContextDiff, KeyChange, TreeDiff
-from .chain import export, import_
+from .chain import export, import_, migrate
 from .diagrams import GRAPH_FORMATS, graph
 from .records import CheckpointInfo, LedgerStats, Stream, checkpoints, head, log, runs, stats
 from .sample import demo
@@ -58,6 +59,7 @@ __all__ = [
     "head",
     "import_",
     "log",
+    "migrate",
     "redacted",
     "replay",
     "runs",

@@ -1,6 +1,6 @@
-"""The ledger as a whole: export it, import an export.
+"""The ledger as a whole: export it, import an export, migrate it to the current schema.
 
-``export`` opens the ledger read-only; ``import_`` creates one.
+``export`` opens the ledger read-only; ``import_`` and ``migrate`` create one.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import os
 from collections.abc import Iterable
 from typing import BinaryIO
 
+from ..errors import IntegrityError, LedgerError
 from ..ledger import (
+    SCHEMA_VERSION,
     ExportHeader,
     Ledger,
     Progress,
@@ -20,11 +22,14 @@ from ..ledger import (
     check_key,
     export_meta,
     is_url,
+    migrated_meta,
     read_export_header,
+    redacted,
 )
 from .access import opened, verified_whole
+from .verification import verify
 
-__all__ = ["export", "import_"]
+__all__ = ["export", "import_", "migrate"]
 
 
 def export(path: str, out: BinaryIO, *, verify: bool = False, key: bytes | str | None = None) -> ExportHeader:
@@ -66,7 +71,48 @@ def import_(
             return ledger.import_rows(lines, header, source=name, progress=progress)
     except BaseException:
         if created:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(path + suffix)
+            _remove(path)
         raise
+
+
+def migrate(
+    path: str,
+    target: str,
+    *,
+    key: bytes | str | None = None,
+    progress: Progress | None = None,
+) -> VerifyResult:
+    """Bring the ledger at ``path`` (an older schema version) forward into a new ledger at
+    ``target``: the same rows re-chained from the new ledger's genesis, whose meta keeps the ledger
+    id and records the old schema version and head (``migrated_from``, ``migrated_head``).
+
+    The source must verify first (a keyed one under its ``key``, which the copy keeps). Nothing is
+    kept of a migration that fails, and a file this call created is removed. ``progress(done,
+    total)`` is called every 10,000 rows copied. Returns the copy's verification.
+    """
+    raw_key = check_key(key)
+    checked = verify(path, key=raw_key)
+    if not checked.ok:
+        raise IntegrityError(f"{redacted(str(path))}: {checked.summary()}; nothing was migrated", checked.bad_offset)
+    target = str(target)
+    with opened(path, raw_key) as source:
+        if source.version >= SCHEMA_VERSION:
+            raise LedgerError(f"{source.location}: already at schema version {source.version}; nothing to migrate")
+        meta = migrated_meta(source.meta, (checked.head_offset, checked.head_hash))
+        created = not is_url(target) and not os.path.exists(target)
+        try:
+            with Ledger.open(target, key=raw_key, create=True, meta=meta) as copy:
+                if copy.head() is not None or copy.meta != meta:
+                    raise LedgerError(f"{copy.location}: not a new, empty ledger; migrate into a new file")
+                copy.migrate_from(source, progress=progress)
+        except BaseException:
+            if created:
+                _remove(target)
+            raise
+    return verify(target, key=raw_key)
+
+
+def _remove(path: str) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path + suffix)

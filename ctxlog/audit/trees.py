@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import UnknownKeyError
+from ..errors import UnknownKeyError, shown
 from ..ledger import Progress
 from ..manager import load_tree
 from ..projections import ContextTree, TreeDiff, diff_trees
@@ -68,11 +68,12 @@ def get(
     """
     at = replay(path, run=run, until=until, verify=verify, key=ledger_key)
     if context is None and at.current_id is None:
-        raise UnknownKeyError(f"run {at.run!r} has no contexts at offset {at.offset}, so no key {key!r}")
+        raise UnknownKeyError(f"run {shown(at.run)} has no contexts at offset {at.offset}, so no key {shown(key)}")
     if not at.has(key, context):
         where = context if context is not None else at.current_id
         raise UnknownKeyError(
-            f"key {key!r} does not resolve from context {where!r} in run {at.run!r} at offset {at.offset}"
+            f"key {shown(key)} does not resolve from context {shown(where)} in run {shown(at.run)} "
+            f"at offset {at.offset}"
         )
     return at.get(key, context)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from .commands_chain import demo, export, import_, verify
+from .commands_chain import demo, export, import_, migrate, verify
 from .commands_log import checkpoints, head, log, runs, stats
 from .commands_tree import diff, get, graph, replay, tree
 from .errors import CtxlogGroup
@@ -16,7 +16,7 @@ __all__ = ["main"]
 @click.group(cls=CtxlogGroup)
 @click.version_option(__version__, prog_name="ctxlog")
 def main() -> None:
-    """Audit and replay ctxlog ledgers. Only `demo` and `import` ever write to a ledger.
+    """Audit and replay ctxlog ledgers. Only `demo`, `import` and `migrate` ever write to a ledger.
 
     Exit codes: 0 ok, 1 verification failed or not found, 2 usage, 3 not a (usable) ledger,
     4 unknown run/checkpoint/context, 5 key missing or wrong.
@@ -27,5 +27,21 @@ def main() -> None:
     """
 
 
-for _command in (replay, tree, log, runs, checkpoints, get, diff, verify, head, export, import_, graph, stats, demo):
+for _command in (
+    replay,
+    tree,
+    log,
+    runs,
+    checkpoints,
+    get,
+    diff,
+    verify,
+    head,
+    export,
+    import_,
+    migrate,
+    graph,
+    stats,
+    demo,
+):
     main.add_command(_command)

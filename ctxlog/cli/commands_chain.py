@@ -1,4 +1,4 @@
-"""Commands about the chain and the file as a whole: verify, export, import, demo."""
+"""Commands about the chain and the file as a whole: verify, export, import, migrate, demo."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .options import (
 )
 from .render import to_json
 
-__all__ = ["LEDGER_FILES", "demo", "export", "import_", "verify"]
+__all__ = ["LEDGER_FILES", "demo", "export", "import_", "migrate", "verify"]
 
 LEDGER_FILES = ("", "-wal", "-shm", "-journal")
 """A SQLite ledger's files: an export never overwrites one of them."""
@@ -125,3 +125,26 @@ def demo(ledger: str) -> None:
     tree = audit.demo(ledger)
     shown = redacted(ledger)
     click.echo(f"wrote run {tree.run!r} to {shown} ({tree.seq} events); try: ctxlog replay {shown} --until validated")
+
+
+@click.command()
+@ledger_argument
+@click.argument("target", metavar="NEW", type=click.Path(dir_okay=False, path_type=str))
+@key_file_option
+def migrate(ledger: str, target: str, key: bytes | None) -> None:
+    """Bring LEDGER (an older schema version) forward into the new ledger NEW.
+
+    The rows are copied and re-chained from NEW's genesis; NEW keeps the ledger id and records
+    the old schema version and head in its meta. LEDGER must verify first (a keyed one needs
+    --key-file, and NEW is keyed with the same key); it is left as it is.
+
+    \b
+    Example:
+      ctxlog migrate old.db new.db && ctxlog verify new.db
+    """
+    with progress_bar("migrating") as report:
+        result = audit.migrate(ledger, target, key=key, progress=report)
+    click.echo(
+        f"migrated {result.events} events in {result.runs} run(s) of {redacted(ledger)} into {redacted(target)}: "
+        f"chain intact ({result.algorithm}), head {result.head_offset}:{result.head_hash}"
+    )

@@ -27,6 +27,7 @@ from .events import (
     ValueSet,
 )
 from .facade import Ledger
+from .migration import migrated_meta
 from .reader import PROGRESS_EVERY, Anchor, Progress
 from .store import SCHEMA_VERSION, RunInfo
 from .transfer import ExportHeader, bounded_lines, check_export_key, export_meta, read_export_header
@@ -66,6 +67,7 @@ __all__ = [
     "export_meta",
     "decode_event",
     "is_url",
+    "migrated_meta",
     "read_export_header",
     "redacted",
 ]

@@ -17,6 +17,7 @@ from ..errors import InvalidArgumentError, KeyMismatchError, NotALedgerError
 from .chain import GENESIS, Chain, check_key
 from .events import CheckpointTaken, Event, Record
 from .meta import check_meta, new_meta
+from .migration import copy_rechained
 from .reader import Anchor, Progress, Reader, counted
 from .sqlite import SQLiteStore
 from .store import SCHEMA_VERSION, RunInfo, Store
@@ -76,10 +77,10 @@ class Ledger:
         self._key_missing = self.keyed and raw_key is None
         self._reader = Reader(store, self._chain, self.genesis, keyed=self.keyed, key_missing=self._key_missing)
         self._writer = Writer(
-            store, self._chain, self.genesis, key_missing=self._key_missing, check=self._reader.check_tail
+            store, self._chain, self.genesis, key_missing=self._key_missing, check=self._reader.links.check_tail
         )
         if check:
-            self._reader.check_edges()
+            self._reader.links.check_edges()
 
     @classmethod
     def open(
@@ -277,6 +278,13 @@ class Ledger:
         """Fill this empty ledger from an export's rows: all of them verified, or none appended."""
         chain, meta = self._chain, self.meta
         return import_rows(self._store, chain, meta, self.genesis, lines, header, source=source, progress=progress)
+
+    def migrate_from(self, source: Ledger, *, progress: Progress | None = None) -> VerifyResult:
+        """Fill this empty ledger (made with ``migrated_meta`` of ``source``) with every row of
+        ``source``, re-chained from this ledger's genesis: all of them, or none."""
+        total = (source.head() or (0, ""))[0]
+        rows = source.records()
+        return copy_rechained(self._store, self._chain, self.genesis, rows, total=total, progress=progress)
 
     def close(self) -> None:
         """Close the store; an open transaction is rolled back."""

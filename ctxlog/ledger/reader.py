@@ -24,9 +24,10 @@ from ..errors import (
     shown,
 )
 from .chain import Chain
-from .codec import canonical, decode_event
+from .codec import decode_event
 from .events import CheckpointTaken, Record
-from .store import NO_BOUND, Store
+from .links import Links
+from .store import Store
 
 __all__ = ["LISTED", "MAX_NAME_BYTES", "PROGRESS_EVERY", "Anchor", "Progress", "Reader", "counted"]
 
@@ -90,56 +91,18 @@ class Reader:
     def __init__(self, store: Store, chain: Chain, genesis: str, *, keyed: bool, key_missing: bool) -> None:
         self._store, self._chain, self._genesis = store, chain, genesis
         self._keyed, self._key_missing = keyed, key_missing
+        self._links = Links(store, chain, genesis, checkable=not key_missing)
+
+    @property
+    def links(self) -> Links:
+        """The checks of rows against their predecessors, on this reader's store."""
+        return self._links
 
     @property
     def trusts_snapshots(self) -> bool:
         """False for a keyed ledger read without its key: its snapshot tags cannot be checked, so
         every fold starts at the beginning of the run."""
         return not self._key_missing
-
-    def check_edges(self) -> None:
-        """Every row is in 1..N and the last one links to its predecessor: a row outside the chain's
-        range, or a head that is not the chain's, is an IntegrityError, never data (two index probes
-        and one link; a full check is :meth:`verify`)."""
-        edges = self._store.edges()
-        if edges is None:
-            return
-        low, high = edges
-        if low < 1 or high > NO_BOUND:
-            bad = low if low < 1 else high
-            raise IntegrityError(
-                f"{self._store.location}: a row at offset {bad}, outside the chain (offsets run from 1); the "
-                "ledger was tampered with: run ctxlog verify",
-                bad,
-            )
-        self.check_tail(self._store.tail())
-
-    def check_tail(self, tail: list[Record]) -> None:
-        """The head row links to the row before it (or to the genesis): a writer never builds on,
-        and a reader never stops at, a row that is not the chain's head."""
-        if not tail or self._key_missing:
-            return
-        head = tail[0]
-        previous = tail[1].hash if len(tail) > 1 and tail[1].offset == head.offset - 1 else None
-        if head.offset == 1:
-            previous = self._genesis
-        if previous is None:
-            raise IntegrityError(
-                f"{self._store.location}: offset {head.offset - 1} is missing below the head at offset "
-                f"{head.offset}; the ledger was tampered with: run ctxlog verify",
-                head.offset - 1,
-            )
-        try:
-            row = canonical(head.offset, head.run, head.seq, head.ts, head.kind, head.context, head.cause, head.payload)
-            intact = self._chain.link(previous, row) == head.hash
-        except (TypeError, ValueError, AttributeError):
-            intact = False
-        if not intact:
-            raise IntegrityError(
-                f"{self._store.location}: offset {head.offset}: the last row does not link to the one before it; the "
-                "ledger was tampered with: run ctxlog verify",
-                head.offset,
-            )
 
     def choose_run(self, run: str | None) -> str:
         """``run`` if the ledger holds it; the only run when None; else UnknownRunError listing runs."""
@@ -265,50 +228,10 @@ class Reader:
         if verify:
             if self._key_missing:
                 raise KeyMismatchError(f"{self._store.location}: the ledger is keyed; give its key to verify")
-            records = self._linked(records, start)
+            records = self._links.linked(records, (start.offset, start.hash) if start is not None else None)
         if progress is None:
             return iter(records)
         return counted(records, self._to_fold(run, after_seq, until), progress)
-
-    def _linked(self, records: Iterable[Record], start: Anchor | None) -> Iterator[Record]:
-        link = self._chain.link
-        last: tuple[int, str] | None = None
-        if start is not None:
-            anchor = self._store.record_at(start.offset)
-            if anchor is None or anchor.hash != start.hash:
-                raise IntegrityError(
-                    f"offset {start.offset}: the snapshot's row changed; run ctxlog verify", start.offset
-                )
-            self._check_link(anchor, None)
-            last = (anchor.offset, anchor.hash)
-        for r in records:
-            previous = last[1] if last is not None and last[0] == r.offset - 1 else None
-            self._check_link(r, previous, link)
-            yield r
-            last = (r.offset, r.hash)
-
-    def _check_link(self, r: Record, previous: str | None, link: Callable[[str, bytes], str] | None = None) -> None:
-        """``r`` links to its predecessor (whose hash is ``previous`` when known), else IntegrityError."""
-        if previous is None:
-            if r.offset == 1:
-                previous = self._genesis
-            else:
-                before = self._store.record_at(r.offset - 1)
-                if before is None:
-                    raise IntegrityError(
-                        f"offset {r.offset - 1}: missing (the row before offset {r.offset}); run ctxlog verify",
-                        r.offset - 1,
-                    )
-                previous = before.hash
-        try:
-            row = canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload)
-            intact = (link or self._chain.link)(previous, row) == r.hash
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise IntegrityError(f"offset {r.offset}: the row is malformed ({exc})", r.offset) from exc
-        if not intact:
-            raise IntegrityError(
-                f"offset {r.offset}: hash does not match the row and its predecessor (row or chain altered)", r.offset
-            )
 
     def _to_fold(self, run: str, after_seq: int, until: int | None) -> int:
         """How many events of ``run`` follow ``after_seq`` up to ``until`` (an upper bound when unsure)."""

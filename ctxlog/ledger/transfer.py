@@ -32,6 +32,7 @@ __all__ = [
     "export_meta",
     "export_rows",
     "import_rows",
+    "inserting",
     "read_export_header",
 ]
 
@@ -170,7 +171,7 @@ def _records(lines: Iterator[bytes], source: str) -> Iterator[Record]:
             raise LedgerError(f"{source}: line {number} is not an exported row ({_short(exc)})") from None
 
 
-def _inserting(store: Store, records: Iterable[Record]) -> Iterator[Record]:
+def inserting(store: Store, records: Iterable[Record]) -> Iterator[Record]:
     """Pass each record on, then insert it in batches: only rows already checked are inserted."""
     batch: list[Record] = []
     for record in records:
@@ -226,7 +227,7 @@ def import_rows(
         if meta != wanted:
             store.replace_meta(wanted)
             genesis = chain.genesis(wanted) if store.version >= 2 else genesis
-        rows = counted(_inserting(store, _records(iter(lines), source)), header.events, progress)
+        rows = counted(inserting(store, _records(iter(lines), source)), header.events, progress)
         result = verify_records(rows, chain, genesis=genesis, expect_head=header.head_pair)
         if result.ok and result.events != header.events:
             reason = f"the export holds {result.events} rows but its header says {header.events}"

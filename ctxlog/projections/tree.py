@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import CtxlogError, UnknownContextError
+from ..errors import CtxlogError, UnknownContextError, shown
 from .policies import IsolationLevel
 from .values import json_copy
 
@@ -120,7 +120,7 @@ class ContextTree:
         if ctx is None:
             if cid is None:
                 raise UnknownContextError("the run has no context yet; initialize() or set() a value first")
-            raise UnknownContextError(f"no context {cid!r} in run {self.run!r}")
+            raise UnknownContextError(f"no context {shown(cid)} in run {shown(self.run)}")
         return ctx
 
     def _lookup(self, key: str, context_id: str | None = None) -> Any:

@@ -35,6 +35,10 @@ VOLATILE = [
 which depend on the snapshot cache policy and SQLite's page allocation, not on the CLI."""
 
 
+OLD_LEDGER = Path(__file__).resolve().parents[1] / "fixtures" / "ledger-v1.db"
+"""``old.db`` of the examples: a ledger of schema version 1, for ``ctxlog migrate``."""
+
+
 def normalised(text: str) -> str:
     for pattern, placeholder in VOLATILE:
         text = pattern.sub(placeholder, text)
@@ -99,6 +103,7 @@ def test_with_outputs_replaces_only_the_given_outputs() -> None:
 def test_every_documented_example_gives_the_documented_output(tmp_path: Path) -> None:
     assert shutil.which("bash"), "the documentation examples are shell commands"
     write_demo(str(tmp_path / "ctx.db"), run="demo")
+    shutil.copy(OLD_LEDGER, tmp_path / "old.db")
     text = DOC.read_text(encoding="utf-8")
     examples = console_examples(text)
     assert len(examples) >= 30

@@ -6,6 +6,7 @@ schema on the throwaway server; once the URLs are named back, the output must be
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -17,9 +18,9 @@ from ctxlog.audit import demo as write_demo
 from ctxlog.audit import export, import_, verify
 from ctxlog.cli import main
 
-from .test_docs_cli import DOC, console_examples, normalised, run_example
+from .test_docs_cli import DOC, OLD_LEDGER, console_examples, normalised, run_example
 
-FILES = ("ctx.db", "copy.db", "forged.db", "demo.db", "missing.db")
+FILES = ("ctx.db", "copy.db", "forged.db", "demo.db", "missing.db", "old.db", "migrated.db", "again.db")
 ON_FILES_ONLY = {'ctxlog tree missing.db; echo "exit $?"'}
 """A missing file and a missing server ledger are both exit 3, with their own one-line reasons."""
 
@@ -28,6 +29,9 @@ ON_FILES_ONLY = {'ctxlog tree missing.db; echo "exit $?"'}
 def test_documented_examples_give_the_documented_output_on_postgres(tmp_path: Path, pg_cluster: object) -> None:
     urls = {name: pg_cluster.new_schema() for name in FILES}  # type: ignore[attr-defined]
     write_demo(urls["ctx.db"], run="demo")
+    exported = io.BytesIO()
+    export(str(OLD_LEDGER), exported)  # a schema-1 ledger on the server, as one made by an older ctxlog
+    import_(urls["old.db"], io.BytesIO(exported.getvalue()))
     pattern = re.compile(r"(?<![\w.])(" + "|".join(re.escape(name) for name in FILES) + r")(?![\w.])")
     back = {url: name for name, url in urls.items()}
     mismatches = []

@@ -80,6 +80,7 @@ def test_every_command_calls_the_audit_function_of_its_name(
         "diff": [demo_db, "loaded", "validated"],
         "replay": [demo_db, "--until", "validated"],
         "import": [str(tmp_path / "new.db"), str(tmp_path / "export.jsonl")],
+        "migrate": [demo_db, str(tmp_path / "migrated.db")],
     }.get(command, [demo_db])
     (tmp_path / "export.jsonl").write_text("")
     with pytest.raises(Called, match=name):

@@ -95,7 +95,10 @@ def expected_catalog(schema: str, version: int) -> dict[str, set[tuple]]:
     def fill(rows: set[tuple]) -> set[tuple]:
         return {tuple(cell.replace("{s}", schema) if isinstance(cell, str) else cell for cell in r) for r in rows}
 
-    columns = [(n, t.replace("{hash}", "bytea" if version >= 2 else "text"), nn, c) for n, t, nn, c in _COLUMNS]
+    hash_type, hash_collation = ("bytea", "-") if version >= 2 else ("text", '"default"')
+    columns = [
+        (n, t.replace("{hash}", hash_type), nn, hash_collation if n == "hash" else c) for n, t, nn, c in _COLUMNS
+    ]
     return {
         "relation": {(name, kind, False) for name, kind in _RELATIONS},
         "index": fill(_INDEXES),

@@ -31,7 +31,8 @@ def connect(path: str, readonly: bool) -> sqlite3.Connection:
         return conn
     except sqlite3.OperationalError as exc:
         conn.close()
-        if "unable to open" not in str(exc) or os.path.exists(path + "-wal"):
+        cannot = "unable to open" in str(exc) or "readonly database" in str(exc)  # no -shm may be made here
+        if not cannot or os.path.exists(path + "-wal"):
             raise
     return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
 
