@@ -43,6 +43,8 @@ def new_meta(chain: Chain) -> dict[str, str]:
 def check_meta(meta: dict[str, str], chain: Chain, key: bytes | None, where: str) -> int:
     """The schema version, once the meta table names a format, version and algorithm this
     ctxlog knows and the key fits the ledger."""
+    if not all(type(k) is str and type(v) is str for k, v in meta.items()):
+        raise IntegrityError(f"{where}: the meta table holds a cell that is not text; the ledger is damaged", 1)
     keyed = meta.get("hash_algorithm") == "hmac-sha256"
     if meta.get("format") != FORMAT:
         raise NotALedgerError(f"{where}: not a ctxlog ledger (meta.format is {_short(meta.get('format'))})")
