@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..errors import IntegrityError
 from ..ledger import Ledger, redacted
 from ..manager import load_tree
+from ..projections import ContextTree
 from .verification import verify
 
 __all__ = ["opened", "verified_run", "verified_whole"]
@@ -23,9 +24,9 @@ def opened(path: str, key: bytes | str | None = None) -> Ledger:
     return Ledger.open(str(path), readonly=True, create=False, key=key)
 
 
-def verified_run(ledger: Ledger, run: str) -> None:
+def verified_run(ledger: Ledger, run: str) -> ContextTree:
     """Fold ``run`` with every row checked against its predecessor; IntegrityError at the first bad one."""
-    load_tree(ledger, run, verify=True)
+    return load_tree(ledger, run, verify=True)
 
 
 def verified_whole(path: str, key: bytes | str | None) -> None:

@@ -137,10 +137,18 @@ def checkpoints(
 
     def infos(ledger: Ledger) -> Iterator[CheckpointInfo]:
         chosen = ledger.choose_run(run)
-        if verify:
-            verified_run(ledger, chosen)
+        folded = verified_run(ledger, chosen).checkpoints if verify else None
+        listed: dict[str, int] = {}
         for r, event in ledger.checkpoints(chosen):
+            if folded is not None and folded.get(event.name) != r.offset:
+                raise IntegrityError(
+                    f"offset {r.offset}: the checkpoint index lists a checkpoint the log has not there", r.offset
+                )
+            listed[event.name] = r.offset
             yield CheckpointInfo(event.name, r.offset, r.seq, r.ts, r.context, event.auto)
+        if folded is not None and listed != folded:
+            missing = min(offset for name, offset in folded.items() if listed.get(name) != offset)
+            raise IntegrityError(f"offset {missing}: the checkpoint index lacks a checkpoint of the log", missing)
 
     return _streamed(path, key, infos)
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from ..errors import IntegrityError, shown
-from ..ledger import PROGRESS_EVERY, Anchor, Ledger, Progress, Record, VerifyResult
-from ..projections import UNREADABLE_SNAPSHOT, ContextTree, fold, identical
+from ..ledger import PROGRESS_EVERY, Anchor, Ledger, Progress, Record, VerifyResult, decode_event, is_canonical
+from ..manager import load_tree
+from ..projections import UNREADABLE_SNAPSHOT, ContextTree, fold, inflated
 
 __all__ = ["verify"]
 
@@ -73,17 +74,18 @@ class _Tally:
 
 
 def _fold_run(ledger: Ledger, run: str, last: int, tally: _Tally) -> tuple[int, str] | None:
-    """Fold ``run`` from its start, segment by segment between the snapshots readers trust; the
-    first problem as ``(offset, reason)``, or None."""
+    """Fold ``run`` from its start, segment by segment between the snapshots readers trust, every
+    payload canonical and every restore carrying the tree at its target; the first problem as
+    ``(offset, reason)``, or None."""
     tree, start = ContextTree(run), None
     try:
-        for anchor in reversed(list(ledger.snapshots(run, None))):
-            fold(tally.counting(ledger.run_records(run, start=start, until=anchor.offset)), tree)
+        for anchor in ledger.snapshots(run, None, newest_first=False):
+            fold(_checked(ledger, run, tally.counting(ledger.run_records(run, start=start, until=anchor.offset))), tree)
             problem = _snapshot_problem(tree, anchor)
             if problem is not None:
                 return problem
             start = anchor
-        fold(tally.counting(ledger.run_records(run, start=start)), tree)
+        fold(_checked(ledger, run, tally.counting(ledger.run_records(run, start=start))), tree)
         indexed = {e.name: r.offset for r, e in ledger.checkpoints(run)}
     except IntegrityError as exc:
         return (exc.offset if exc.offset is not None else 0, exc.reason)
@@ -98,17 +100,36 @@ def _fold_run(ledger: Ledger, run: str, last: int, tally: _Tally) -> tuple[int, 
     return None
 
 
+def _checked(ledger: Ledger, run: str, records: Iterable[Record]) -> Iterator[Record]:
+    """``records``, each payload in the one form ctxlog writes (so that every reader decodes it
+    alike: no duplicate keys, no unknown fields, no other spelling of the same JSON), and each
+    ``restored`` event carrying exactly the tree of the run at its target."""
+    for r in records:
+        if not is_canonical(r.payload):
+            raise IntegrityError(
+                f"offset {r.offset}: the payload is not in the form ctxlog writes", r.offset,
+                "the payload is not in the form ctxlog writes (duplicate or unknown keys, other spelling)",
+            )  # fmt: skip
+        if r.kind == "restored":
+            event = decode_event(r.payload)
+            if bytes(event.state) != load_tree(ledger, run, event.target).to_bytes():  # type: ignore[union-attr]
+                reason = f"the tree it restores is not the run's tree at offset {event.target}"  # type: ignore[union-attr]
+                raise IntegrityError(f"offset {r.offset}: {reason}", r.offset, reason)
+        yield r
+
+
 def _snapshot_problem(tree: ContextTree, anchor: Anchor) -> tuple[int, str] | None:
-    """A snapshot a reader would start from must hold exactly the fold at its offset."""
+    """A snapshot a reader would start from must hold exactly, byte for byte, the fold at its
+    offset; one that verify cannot read (a reader elsewhere might) is no better."""
     if tree.seq != anchor.seq:
         return (
             anchor.offset,
             f"a snapshot claims seq {anchor.seq} at offset {anchor.offset}; the fold is at {tree.seq}",
         )
     try:
-        cached = ContextTree.from_snapshot(anchor.state)
+        same = inflated(anchor.state) == tree.snapshot_bytes()
     except UNREADABLE_SNAPSHOT:
-        return None  # a reader cannot decode it either, and starts without it
-    if not identical(cached, tree):
+        same = False
+    if not same:
         return (anchor.offset, f"the snapshot cached after offset {anchor.offset} does not hold the tree there")
     return None

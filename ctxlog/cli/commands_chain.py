@@ -11,6 +11,7 @@ from ..audit import redacted
 from .errors import BadFile, Failed
 from .options import (
     HeadType,
+    import_source_argument,
     json_option,
     key_file_option,
     ledger_argument,
@@ -91,7 +92,7 @@ def export(ledger: str, output: str, verify: bool, key: bytes | None) -> None:
 
 @click.command(name="import")
 @ledger_argument
-@click.argument("source", metavar="FILE", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str))
+@import_source_argument
 @key_file_option
 def import_(ledger: str, source: str, key: bytes | None) -> None:
     """Create LEDGER from an export FILE (`-` for stdin), verifying every event first.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +22,7 @@ __all__ = [
     "PROGRESS_MIN_EVENTS",
     "HeadType",
     "echo_lines",
+    "import_source_argument",
     "is_terminal",
     "json_option",
     "key_file_option",
@@ -28,6 +30,7 @@ __all__ = [
     "ledger_key_file_option",
     "output_file",
     "progress_bar",
+    "refuse_pipe",
     "run_option",
     "until_option",
     "verify_option",
@@ -59,6 +62,7 @@ def _read_key(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     """The key file's bytes without a trailing newline, read with a bound (``/dev/zero`` is refused)."""
     if value is None:
         return None
+    refuse_pipe(value, ctx, param)
     try:
         with Path(value).open("rb") as file:
             key = file.read(MAX_KEY_BYTES + 3)
@@ -70,6 +74,27 @@ def _read_key(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     if not key:
         raise click.BadParameter("the key file is empty", ctx=ctx, param=param)
     return key
+
+
+def refuse_pipe(path: str, ctx: click.Context | None, param: click.Parameter | None) -> None:
+    """A named pipe would make opening it wait for a writer that may never come: refuse it."""
+    with suppress(OSError):
+        if stat.S_ISFIFO(os.stat(path).st_mode):
+            raise click.BadParameter(f"{path} is a named pipe; give a file", ctx=ctx, param=param)
+
+
+def _import_source(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if value != "-":
+        refuse_pipe(value, ctx, param)
+    return value
+
+
+import_source_argument = click.argument(
+    "source",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str),
+    callback=_import_source,
+)
 
 
 def _key_file_option(dest: str) -> Callable[[F], F]:
@@ -117,7 +142,7 @@ class HeadType(click.ParamType):
     """``OFFSET:HASH`` as printed by ``ctxlog head``."""
 
     name = "OFFSET:HASH"
-    _pattern = re.compile(r"(\d+):([0-9a-fA-F]{64})")
+    _pattern = re.compile(r"(\d{1,19}):([0-9a-fA-F]{64})")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, str]:
         if isinstance(value, tuple):

@@ -8,7 +8,7 @@ question about its rows; the event types are the vocabulary the rest of ctxlog f
 from __future__ import annotations
 
 from .chain import GENESIS, MAX_KEY_BYTES, MIN_KEY_BYTES, check_key
-from .codec import decode_event
+from .codec import decode_event, is_canonical
 from .events import (
     KINDS,
     AnyEvent,
@@ -66,6 +66,7 @@ __all__ = [
     "check_key",
     "export_meta",
     "decode_event",
+    "is_canonical",
     "is_url",
     "migrated_meta",
     "read_export_header",

@@ -11,7 +11,7 @@ import msgspec
 from .events import AnyEvent, Event
 from .upcast import VERSIONED, upcast
 
-__all__ = ["canonical", "decode_event", "encode_event"]
+__all__ = ["canonical", "decode_event", "encode_event", "is_canonical"]
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEvent)
@@ -32,6 +32,22 @@ def decode_event(payload: str | bytes) -> AnyEvent:
     if type(event) in VERSIONED:
         return upcast(event, payload)
     return event
+
+
+_plain = msgspec.json.Decoder()
+
+
+def is_canonical(payload: str) -> bool:
+    """Whether ``payload`` is the one text ctxlog writes for the event it holds: the same JSON
+    decoded and encoded again (no duplicate keys, no other spelling), and, for an event of its
+    kind's current version, the same event encoded again (no unknown or missing fields)."""
+    try:
+        if _encoder.encode(_plain.decode(payload)).decode() != payload:
+            return False
+        event = _decoder.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeError):
+        return False
+    return type(event) in VERSIONED and '"v":' not in payload or encode_event(event) == payload
 
 
 def canonical(

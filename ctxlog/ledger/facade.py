@@ -13,38 +13,19 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from ..errors import InvalidArgumentError, KeyMismatchError, NotALedgerError
+from ..errors import KeyMismatchError, NotALedgerError
 from .chain import GENESIS, Chain, check_key
 from .events import CheckpointTaken, Event, Record
 from .meta import check_meta, new_meta
 from .migration import copy_rechained
 from .reader import Anchor, Progress, Reader, counted
-from .sqlite import SQLiteStore
 from .store import SCHEMA_VERSION, RunInfo, Store
+from .stores import open_store
 from .transfer import ExportHeader, export_rows, import_rows
-from .urls import is_url, redacted
 from .verify import VerifyResult, verify_records
 from .writer import Writer
 
-__all__ = ["Ledger", "open_store"]
-
-
-def open_store(path: str, *, readonly: bool = False, create: bool = True, synchronous: str = "FULL") -> Store:
-    """The backend for ``path``: PostgreSQL for a ``postgresql://`` (or ``postgres://``) URL or a
-    libpq connection string, an in-memory SQLite database for ``:memory:``, else a SQLite file."""
-    if not isinstance(path, str):
-        path = str(path)
-    if is_url(path):
-        scheme = path.split("://", 1)[0] if "://" in path else "postgresql"
-        if scheme.lower() not in ("postgresql", "postgres"):
-            raise InvalidArgumentError(
-                f"{redacted(path)}: no ledger backend for {scheme!r} URLs; use a SQLite file path or a "
-                "postgresql:// URL"
-            )
-        from .postgres import PostgresStore
-
-        return PostgresStore(path, readonly=readonly, synchronous=synchronous)
-    return SQLiteStore(path, readonly=readonly, create=create, synchronous=synchronous)
+__all__ = ["Ledger"]
 
 
 class Ledger:
@@ -195,10 +176,12 @@ class Ledger:
         """False when the ledger is keyed and was opened without its key: folds start at the beginning."""
         return self._reader.trusts_snapshots
 
-    def snapshots(self, run: str, until: int | None, *, verified: bool = False) -> Iterator[Anchor]:
+    def snapshots(
+        self, run: str, until: int | None, *, verified: bool = False, newest_first: bool = True
+    ) -> Iterator[Anchor]:
         """Cached states of ``run`` at or before ``until`` that stand where they claim, newest first
-        (none that cannot be checked: see ``Reader.snapshots``)."""
-        return self._reading().snapshots(run, until, verified=verified)
+        (or oldest first), streamed (none that cannot be checked: see ``Reader.snapshots``)."""
+        return self._reading().snapshots(run, until, verified=verified, newest_first=newest_first)
 
     def run_records(
         self,
@@ -242,6 +225,9 @@ class Ledger:
         result = msgspec.structs.replace(result, ledger_id=self.ledger_id, schema_version=self.version)
         if not result.ok:
             return result
+        misstored = self._store.misstored()
+        if misstored is not None:
+            return result.failed(misstored, "a cell of this row is stored as another type than its column's")
         count = self._store.count()
         if count != result.events:
             return result.failed(None, f"the table holds {count} rows, but the chain covers {result.events}")

@@ -133,7 +133,7 @@ class Reader:
     def _checkpoint_event(self, r: Record, run: str) -> CheckpointTaken:
         try:
             event = decode_event(r.payload)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             raise IntegrityError(
                 f"offset {r.offset}: checkpoint payload is damaged ({shown(str(exc))}); run ctxlog verify", r.offset
             ) from exc
@@ -186,7 +186,9 @@ class Reader:
             return None
         return next((r.offset for r, e in self.checkpoints(run) if e.name == name), None)
 
-    def snapshots(self, run: str, until: int | None, *, verified: bool = False) -> Iterator[Anchor]:
+    def snapshots(
+        self, run: str, until: int | None, *, verified: bool = False, newest_first: bool = True
+    ) -> Iterator[Anchor]:
         """Snapshots of ``run`` at or before ``until``, newest first, whose claimed position holds a
         row of the run with the hash their tag was made from: a cache that cannot lie about where
         it stands (its state is still only as good as the caller's decoding of it).
@@ -199,11 +201,14 @@ class Reader:
             return
         if verified and not self._keyed:
             return
-        for snapshot in self._store.snapshot_before(run, until):
+        for snapshot in self._store.snapshot_before(run, until, newest_first=newest_first):
             row = self._store.record_at(snapshot.offset)
-            if row is None or row.run != run or row.seq != snapshot.seq:
+            if row is None or row.run != run or row.seq != snapshot.seq or type(snapshot.state) is not bytes:
                 continue
-            if self._chain.snapshot_tag(row.hash, snapshot.state) != snapshot.hash:
+            try:
+                if self._chain.snapshot_tag(row.hash, snapshot.state) != snapshot.hash:
+                    continue
+            except (TypeError, ValueError):  # a hash or tag that is not hex: not one ctxlog wrote
                 continue
             yield Anchor(row.offset, row.seq, row.hash, snapshot.state)
 

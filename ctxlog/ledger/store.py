@@ -21,6 +21,7 @@ from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError
 from .events import Record
 
 __all__ = [
+    "BATCH_BYTES",
     "NO_BOUND",
     "RUN_NAMES",
     "SCHEMA_VERSION",
@@ -30,6 +31,7 @@ __all__ = [
     "Store",
     "check_synchronous",
     "clamp",
+    "next_batch",
     "SCHEMA_VERSIONS",
 ]
 
@@ -52,6 +54,19 @@ RUN_NAMES = (  # a walk of the (run, seq) index, one probe per run, not a scan o
     "SELECT run FROM names WHERE run IS NOT NULL"
 )
 """The names of the runs, sorted: the same SQL on every engine."""
+
+
+BATCH_BYTES = 8 << 20
+"""About how many bytes of rows a streamed read holds at once, however large the rows."""
+
+
+def next_batch(rows: list[tuple], batch: int, most: int) -> int:
+    """How many rows to fetch next: twice as many while they are small, fewer once they are large,
+    so that a batch holds about BATCH_BYTES (rows of 16 MiB values are fetched one at a time)."""
+    size = sum(len(cell) for values in rows for cell in values if isinstance(cell, (str, bytes)))
+    if size * 2 <= BATCH_BYTES:
+        return min(most, batch * 2)
+    return max(1, min(most, BATCH_BYTES * len(rows) // max(size, 1)))
 
 
 def clamp(bound: int | None) -> int:
@@ -250,8 +265,15 @@ class Store(abc.ABC):
         """Store a projection cache entry (replacing one at the same position)."""
 
     @abc.abstractmethod
-    def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
-        """Snapshots of ``run`` at or before ``offset`` (any when None), newest first."""
+    def snapshot_before(self, run: str, offset: int | None, *, newest_first: bool = True) -> Iterator[Snapshot]:
+        """Snapshots of ``run`` at or before ``offset`` (any when None), newest first (or oldest
+        first), streamed; only those whose state is stored as bytes."""
+
+    @abc.abstractmethod
+    def misstored(self) -> int | None:
+        """The first offset with a cell stored as another type than its column's (text where a
+        number belongs, a BLOB of the same bytes where text belongs), or None: such a cell reads
+        as the same value, so the chain alone cannot see it."""
 
     @abc.abstractmethod
     def kind_counts(self) -> dict[str, int]:

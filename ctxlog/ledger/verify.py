@@ -93,6 +93,8 @@ def verify_records(
             previous, count = r.hash, count + 1
     except IntegrityError as exc:
         return fail(exc.offset, exc.reason)
+    if expect_head is not None and expect_head[0] == 0 and expect_head[1] != genesis:
+        return fail(1, "the exported head of the empty ledger is not this ledger's genesis: another ledger")
     if expect_head is not None and expect_head[0] > count:
         return fail(
             count + 1, f"the log ends at offset {count} but the exported head is at {expect_head[0]}: truncated"

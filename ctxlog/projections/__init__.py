@@ -13,16 +13,8 @@ from .diff import ContextDiff, KeyChange, TreeDiff, diff_trees
 from .folds import AUTO_PREFIX, apply, fold, is_auto_name
 from .merge import deep_merge, merged
 from .policies import IsolationLevel, MergePolicy
-from .tree import (
-    TREE_FORMAT,
-    UNREADABLE_SNAPSHOT,
-    ContextTree,
-    ExecutionContext,
-    ProjectionState,
-    TreeState,
-    decode_tree_state,
-    identical,
-)
+from .state import TREE_FORMAT, ExecutionContext, ProjectionState, TreeState, decode_tree_state
+from .tree import MAX_SNAPSHOT_BYTES, UNREADABLE_SNAPSHOT, ContextTree, identical, inflated
 from .values import (
     MAX_DEPTH,
     MAX_VALUE_BYTES,
@@ -37,6 +29,7 @@ from .values import (
 __all__ = [
     "AUTO_PREFIX",
     "MAX_DEPTH",
+    "MAX_SNAPSHOT_BYTES",
     "MAX_VALUE_BYTES",
     "TREE_FORMAT",
     "UNREADABLE_SNAPSHOT",
@@ -60,6 +53,7 @@ __all__ = [
     "encode_value",
     "fold",
     "identical",
+    "inflated",
     "is_auto_name",
     "json_copy",
     "merged",

@@ -12,7 +12,8 @@ from typing import Any
 
 import msgspec
 
-from .tree import ContextTree, ExecutionContext
+from .state import ExecutionContext
+from .tree import ContextTree
 
 __all__ = ["ContextDiff", "KeyChange", "TreeDiff", "diff_trees"]
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 
 import msgspec
 
-from ..errors import CtxlogError, IntegrityError
+from ..errors import MAX_NAME_BYTES, CtxlogError, IntegrityError
 from ..ledger import (
     CheckpointTaken,
     Deleted,
@@ -37,7 +37,8 @@ from ..ledger import (
 from .check import check_tree_state
 from .merge import merged
 from .policies import IsolationLevel, MergePolicy
-from .tree import ContextTree, ExecutionContext, decode_tree_state
+from .state import ExecutionContext, decode_tree_state
+from .tree import ContextTree
 from .values import MAX_DEPTH, MAX_VALUE_BYTES, check_value
 
 __all__ = ["AUTO_PREFIX", "apply", "fold", "is_auto_name"]
@@ -86,6 +87,10 @@ def _entered(tree: ContextTree, r: Record, e: Entered) -> None:
     parent = _live(tree, e.parent, "parent")
     if r.context in tree.known_ids or not r.context or "\x00" in r.context:
         raise _Impossible(f"it opens {r.context!r}, an id the run already used (or cannot store)")
+    if r.context != e.name and not (r.context.startswith(e.name + "-") and r.context[len(e.name) + 1 :].isdigit()):
+        raise _Impossible(f"it opens {r.context!r} for a step named {e.name!r}")
+    if e.parallel and (e.isolation != "isolated" or e.switch):
+        raise _Impossible("a parallel branch is isolated and never becomes current")
     _caused(r, parent.created_offset)
     tree.contexts[r.context] = ExecutionContext(
         id=r.context,
@@ -105,6 +110,8 @@ def _entered(tree: ContextTree, r: Record, e: Entered) -> None:
 def _set(tree: ContextTree, r: Record, e: ValueSet) -> None:
     ctx = _live(tree, r.context)
     _caused(r, ctx.created_offset)
+    if len(e.key) > MAX_NAME_BYTES // 4 and len(e.key.encode()) > MAX_NAME_BYTES:
+        raise _Impossible(f"its key is longer than {MAX_NAME_BYTES} bytes")
     payload = r.payload
     if len(payload) > MAX_VALUE_BYTES + 4096 or payload.count("[") + payload.count("{") > MAX_DEPTH:
         check_value(e.value, e.key)  # only a value this large or this bracketed can break the limits
@@ -212,7 +219,15 @@ _HANDLERS: dict[type, Callable[[ContextTree, Record, Event], None]] = {
 }
 _KIND = {cls: cls.__struct_config__.tag for cls in _HANDLERS}  # type: ignore[attr-defined]
 
-_BROKEN = (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError, TypeError, AttributeError)
+_BROKEN = (
+    msgspec.DecodeError,
+    msgspec.ValidationError,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    RecursionError,
+)
 
 
 def _unreplayable(record: Record, exc: Exception) -> IntegrityError:

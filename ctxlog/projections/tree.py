@@ -8,80 +8,22 @@ from typing import Any
 import msgspec
 
 from ..errors import CtxlogError, UnknownContextError, shown
+from .check import check_tree_state
 from .policies import IsolationLevel
+from .state import ExecutionContext, ProjectionState, TreeState
 from .values import json_copy
 
-__all__ = [
-    "TREE_FORMAT",
-    "UNREADABLE_SNAPSHOT",
-    "ContextTree",
-    "ExecutionContext",
-    "ProjectionState",
-    "TreeState",
-    "decode_tree_state",
-    "identical",
-]
+__all__ = ["MAX_SNAPSHOT_BYTES", "UNREADABLE_SNAPSHOT", "ContextTree", "identical", "inflated"]
 
-TREE_FORMAT = "ctxlog.tree/1"
-
-_MISSING = object()
-
-
-class ExecutionContext(msgspec.Struct, kw_only=True):
-    """One context of a run: its own data, its place in the tree, its status and metadata."""
-
-    id: str
-    """Unique in the run, never reused: the step's name, or ``name-2``, ``name-3`` … when taken."""
-    parent_id: str | None
-    """The parent's id; None for the root."""
-    name: str
-    """The name it was opened with."""
-    isolation: IsolationLevel = IsolationLevel.INHERIT
-    """How it reads its ancestors' data (see IsolationLevel)."""
-    data: dict[str, Any] = {}
-    """Its own values, by key, in the order they were first set."""
-    children: list[str] = []
-    """The ids of its children, in creation order."""
-    status: str = "active"
-    """``"active"``, ``"exited"`` or ``"failed"``; only an active context can be current or written."""
-    created_offset: int = 0
-    """The offset of the event that created it in this run (the ``cause`` of events inside it)."""
-    created_at: float = 0.0
-    """When it was created: seconds since the epoch."""
-    is_parallel: bool = False
-    """Whether it was created as a parallel branch."""
-
-    def copy(self) -> ExecutionContext:
-        """An independent deep copy (changing it changes nothing in the tree)."""
-        return json_copy(self, ExecutionContext)  # type: ignore[no-any-return]
-
-
-class TreeState(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The serialized form of a tree: what ``serialize`` writes and ``restored``/``loaded`` carry."""
-
-    format: str = TREE_FORMAT
-    root_id: str | None = None
-    current_id: str | None = None
-    contexts: dict[str, ExecutionContext] = {}
-
-
-class ProjectionState(msgspec.Struct, kw_only=True):
-    """Everything the fold keeps: the tree plus the run-wide facts a restore must not forget."""
-
-    tree: TreeState
-    run: str = ""
-    offset: int = 0
-    seq: int = 0
-    checkpoints: dict[str, int] = {}
-    known_ids: list[str] = []
-
+MAX_SNAPSHOT_BYTES = 256 << 20
+"""The most a cached snapshot may inflate to; a larger one is not read (the fold starts earlier)."""
 
 UNREADABLE_SNAPSHOT = (msgspec.MsgspecError, zlib.error, ValueError, TypeError, RecursionError, CtxlogError)
 """What decoding a damaged or forged snapshot raises: a reader skips such a snapshot."""
 
+_MISSING = object()
 _state_encoder = msgspec.json.Encoder()
 _sorted_encoder = msgspec.json.Encoder(order="sorted")
-_tree_state_decoder = msgspec.json.Decoder(TreeState)
 _projection_decoder = msgspec.json.Decoder(ProjectionState)
 
 
@@ -220,11 +162,14 @@ class ContextTree:
 
     @classmethod
     def from_snapshot(cls, data: bytes) -> ContextTree:
-        """The tree of ``data`` made by :meth:`snapshot_bytes` (compressed or not); msgspec or zlib
-        errors on garbage."""
-        if data[:1] == b"x":
-            data = zlib.decompress(data)
-        return cls.from_projection(_projection_decoder.decode(data))
+        """The tree of ``data`` made by :meth:`snapshot_bytes` (compressed or not), once it is a
+        valid tree; one of UNREADABLE_SNAPSHOT on anything else (garbage, a decompression bomb past
+        MAX_SNAPSHOT_BYTES, a tree with a dangling child or a cycle)."""
+        state = _projection_decoder.decode(inflated(data))
+        check_tree_state(state.tree, values=False)
+        if not state.tree.contexts.keys() <= set(state.known_ids):
+            raise ValueError("a snapshot's contexts are not all among the ids it says the run used")
+        return cls.from_projection(state)
 
     @classmethod
     def from_projection(cls, state: ProjectionState) -> ContextTree:
@@ -261,6 +206,18 @@ class ContextTree:
         )
 
 
+def inflated(data: bytes) -> bytes:
+    """The JSON of a snapshot: ``data`` itself, or decompressed when zlib-compressed (at most
+    MAX_SNAPSHOT_BYTES; past that, ValueError: a decompression bomb is not read)."""
+    if data[:1] != b"x":
+        return data
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, MAX_SNAPSHOT_BYTES)
+    if inflater.unconsumed_tail:
+        raise ValueError(f"a snapshot inflates past {MAX_SNAPSHOT_BYTES} bytes")
+    return out
+
+
 def identical(a: ContextTree, b: ContextTree) -> bool:
     """Whether two trees hold the same projection, run-wide facts and positions included (what a
     snapshot must hold to stand for the fold at its offset), types compared as JSON shows them."""
@@ -274,8 +231,3 @@ def _comparable(tree: ContextTree) -> bytes:
         for cid, c in tree.contexts.items()
     }
     return _sorted_encoder.encode((tree.root_id, tree.current_id, contexts))
-
-
-def decode_tree_state(data: bytes | str) -> TreeState:
-    """Decode serialized tree bytes; raises msgspec errors on malformed input."""
-    return _tree_state_decoder.decode(data)

@@ -17,8 +17,9 @@ import pytest
 
 from ..audit import replay, runs, verify
 from ..errors import ConcurrencyError, NotALedgerError, ReadOnlyError, SchemaVersionError
-from ..ledger.facade import Ledger, open_store
+from ..ledger.facade import Ledger
 from ..ledger.store import Store
+from ..ledger.stores import open_store
 from ..manager import ContextManager
 from .conformance import META, StoreConformance, make_records
 from .writer import kill_after_acknowledged, start_writer

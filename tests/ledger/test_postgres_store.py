@@ -11,9 +11,10 @@ import pytest
 from ctxlog import ContextManager
 from ctxlog.errors import CtxlogError, InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from ctxlog.ledger import redacted
-from ctxlog.ledger.facade import Ledger, open_store
+from ctxlog.ledger.facade import Ledger
 from ctxlog.ledger.postgres import PostgresStore
 from ctxlog.ledger.store import Store
+from ctxlog.ledger.stores import open_store
 from ctxlog.testing.conformance import META, make_records
 from ctxlog.testing.shared import SharedStoreConformance
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import ctxlog
 from ctxlog import Branch, ContextManager, ContextStateError, MergePolicy, replay
 from ctxlog.audit import verify
-from ctxlog.projections.tree import ContextTree
+from ctxlog.projections import ContextTree
 
 KEYS = st.sampled_from(["a", "b", "c"])
 VALUES = (

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ctxlog import IsolationLevel, UnknownContextError
-from ctxlog.projections.tree import ContextTree, ExecutionContext
+from ctxlog.projections import ContextTree, ExecutionContext
 
 
 def small_tree() -> ContextTree:

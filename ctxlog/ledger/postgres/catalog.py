@@ -51,6 +51,13 @@ _CONSTRAINTS = {
     },
 }  # fmt: skip
 
+_OTHER_COLUMNS = {
+    ("meta", 1, "key", "text", True, '"C"'), ("meta", 2, "value", "text", True, '"default"'),
+    ("snapshots", 1, "run", "text", True, '"C"'), ("snapshots", 2, "seq", "bigint", True, "-"),
+    ("snapshots", 3, "offset", "bigint", True, "-"), ("snapshots", 4, "hash", "text", True, '"default"'),
+    ("snapshots", 5, "state", "bytea", True, "-"),
+}  # fmt: skip
+
 _COLUMNS = [
     ("offset", "bigint", True, "-"), ("run", "text", True, '"C"'), ("seq", "bigint", True, "-"),
     ("ts", "bigint", True, "-"), ("kind", "text", True, '"C"'), ("context", "text", True, '"C"'),
@@ -78,9 +85,14 @@ _CATALOG = {
         "(SELECT oid FROM pg_class WHERE relname = 'events' AND relnamespace = current_schema()::regnamespace)"
     ),
     "column": (
-        "SELECT attname, format_type(atttypid, atttypmod), attnotnull, attcollation::regcollation::text "
-        "FROM pg_attribute WHERE attrelid = (SELECT oid FROM pg_class WHERE relname = 'events' AND "
-        "relnamespace = current_schema()::regnamespace) AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+        "SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+        "a.attcollation::regcollation::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+        "AND a.attnum > 0 AND NOT a.attisdropped"
+    ),
+    "rule": (
+        "SELECT r.rulename FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class "
+        "WHERE c.relnamespace = current_schema()::regnamespace"
     ),
     "policy": (
         "SELECT polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
@@ -105,8 +117,9 @@ def expected_catalog(schema: str, version: int) -> dict[str, set[tuple]]:
         "trigger": fill(_TRIGGERS),
         "function": fill(_FUNCTIONS),
         "constraint": set(_CONSTRAINTS[version]),
-        "column": {(i, *c) for i, c in enumerate(columns)},
+        "column": {("events", i, *c) for i, c in enumerate(columns, start=1)} | _OTHER_COLUMNS,
         "policy": set(),
+        "rule": set(),
     }
 
 
@@ -118,7 +131,7 @@ def catalog_problems(db: Any, version: int) -> list[str]:
     problems: list[str] = []
     for kind, sql in _CATALOG.items():
         rows = db.all(sql)
-        present = {(i, *row) for i, row in enumerate(rows)} if kind == "column" else set(map(tuple, rows))
+        present = set(map(tuple, rows))
         for row in sorted(expected[kind] - present, key=str):
             problems.append(f"the catalog lacks the {kind} {row[0]!r} ctxlog created ({_shown(row)})")
         for row in sorted(present - expected[kind], key=str):

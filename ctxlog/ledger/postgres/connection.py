@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from ...errors import InvalidArgumentError, NotALedgerError
+from ..store import next_batch
 from ..urls import redacted, scrubbed
 from . import errors
 from .errors import psycopg, translated
@@ -135,15 +136,16 @@ class Connection:
         row: Callable[..., T],
         page: int = PAGE,
     ) -> Iterator[T]:
-        """Rows of ``sql`` (which ends in a ``> %s`` or ``< %s`` on column ``key``), a page at a time."""
-        last = start
+        """Rows of ``sql`` (which ends in a ``> %s`` or ``< %s`` on column ``key``), a page at a
+        time: pages start at 16 rows and grow up to ``page`` while the rows are small."""
+        last, size = start, min(16, page)
         while True:
-            rows = self.all(f"{sql} {'DESC' if desc else ''} LIMIT {page}", (*params, last))
+            rows = self.all(f"{sql} {'DESC' if desc else ''} LIMIT {size}", (*params, last))
             for values in rows:
                 yield row(*values)
-            if len(rows) < page:
+            if len(rows) < size:
                 return
-            last = rows[-1][key]
+            last, size = rows[-1][key], next_batch(rows, size, page)
 
     def streamed(self, sql: str) -> Iterator[tuple]:
         """The rows of one query that cannot be paged by key (an aggregate), through a server-side

@@ -7,6 +7,8 @@ line, with the URL's password replaced by ``***`` wherever the server or libpq e
 
 from __future__ import annotations
 
+import logging
+
 from ...errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from ..urls import redacted, scrubbed
 
@@ -15,6 +17,8 @@ __all__ = ["LOCK_TIMEOUT", "translated"]
 try:
     import psycopg
     from psycopg import errors as pgerrors
+
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())  # its notes would add stderr lines
 except ImportError:  # pragma: no cover - exercised only without the extra
     psycopg = None  # type: ignore[assignment]
 

@@ -19,6 +19,7 @@ __all__ = [
     "SCHEMAS",
     "SELECT",
     "SIZE",
+    "SNAPSHOTS_AFTER",
     "SNAPSHOTS_BEFORE",
     "WRITE_LOCK",
     "Statements",
@@ -110,6 +111,9 @@ CHECKPOINT_OFFSET = (
 PUT_SNAPSHOT = (
     'INSERT INTO snapshots (run, seq, "offset", hash, state) VALUES (%s, %s, %s, %s, %s) '
     'ON CONFLICT (run, seq) DO UPDATE SET "offset" = excluded."offset", hash = excluded.hash, state = excluded.state'
+)
+SNAPSHOTS_AFTER = (
+    'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = %s AND "offset" <= %s AND seq > %s ORDER BY seq'
 )
 SNAPSHOTS_BEFORE = (
     'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = %s AND "offset" <= %s AND seq < %s ORDER BY seq'

@@ -13,7 +13,6 @@ psycopg is imported only for a server location, its errors translated in ``error
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections import OrderedDict
 from collections.abc import Iterator
 
@@ -24,17 +23,10 @@ from ..urls import redacted
 from . import schema as Q
 from .catalog import catalog_problems
 from .connection import Connection, session_settings
-from .errors import translated
+from .errors import psycopg, translated
 from .schema import COLUMNS, INSERT, LAST_SEQS, SCHEMAS, WRITE_LOCK, Statements
 
 __all__ = ["PostgresStore"]
-
-try:
-    import psycopg
-
-    logging.getLogger("psycopg").addHandler(logging.NullHandler())  # its notes would add stderr lines
-except ImportError:  # pragma: no cover - exercised only without the extra
-    psycopg = None  # type: ignore[assignment]
 
 WATCHED_RUNS = 4
 """How many recently appended runs have their last seq read with the head when a write begins."""
@@ -62,8 +54,8 @@ class PostgresStore(Store):
         self.location = redacted(url)
         self.readonly = readonly
         self._known_head: tuple[int, str] | None | object = _UNSEEN
-        self._begin_head: tuple[int, str] | None = None
-        self._txn_head: tuple[int, str] | None = None
+        self._begin_head: tuple[int, str] | None = None  # the head when the transaction began, and now
+        self._txn_head = self._begin_head
         self._savepoints: list[tuple[int, str] | None] = []
         self._watched: OrderedDict[str, None] = OrderedDict()
         self._seq_cache: dict[str, int] = {}
@@ -205,7 +197,7 @@ class PostgresStore(Store):
 
     def edges(self) -> tuple[int, int] | None:
         row = self._db.one(Q.EDGES)
-        return None if row is None or row[0] is None else (row[0], row[1])
+        return None if row is None or row[0] is None else row  # type: ignore[return-value]
 
     def count(self) -> int:
         return self._db.value("SELECT count(*) FROM events", (), 0)
@@ -280,11 +272,14 @@ class PostgresStore(Store):
     def put_snapshot(self, snapshot: Snapshot) -> None:
         self._db.execute(Q.PUT_SNAPSHOT, (snapshot.run, snapshot.seq, snapshot.offset, snapshot.hash, snapshot.state))
 
-    def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
-        rows = self._db.pages(
-            Q.SNAPSHOTS_BEFORE, (run, clamp(offset)), 1, NO_BOUND, desc=True, row=lambda *cells: cells, page=1
-        )
-        return (Snapshot(run, seq, at, tag, bytes(state)) for run, seq, at, tag, state in rows)
+    def snapshot_before(self, run: str, offset: int | None, *, newest_first: bool = True) -> Iterator[Snapshot]:
+        sql = Q.SNAPSHOTS_BEFORE if newest_first else Q.SNAPSHOTS_AFTER
+        start = NO_BOUND if newest_first else -1
+        rows = self._db.pages(sql, (run, clamp(offset)), 1, start, desc=newest_first, row=lambda *c: c, page=1)
+        return (Snapshot(r, seq, at, tag, bytes(state)) for r, seq, at, tag, state in rows if isinstance(state, bytes))
+
+    def misstored(self) -> None:  # typed columns: a cell holds its column's type
+        return None
 
     def kind_counts(self) -> dict[str, int]:
         return dict(self._db.all(Q.KIND_COUNTS))

@@ -7,7 +7,18 @@ longer matches the chain), never as a Python object of a surprising type; a payl
 a BLOB comes back as bytes, which the chain check and every reader refuse at its offset.
 """
 
-__all__ = ["COLUMNS", "INSERT", "SCHEMAS", "SELECT"]
+__all__ = [
+    "CHECKPOINT_OFFSET",
+    "COLUMNS",
+    "INSERT",
+    "KIND_COUNTS",
+    "MISSTORED",
+    "PUT_SNAPSHOT",
+    "RUNS",
+    "SCHEMAS",
+    "SELECT",
+    "SNAPSHOTS",
+]
 
 _TRIGGERS = """
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
@@ -75,3 +86,28 @@ _TYPED = (
 SELECT = {1: _TYPED + "CAST(hash AS TEXT)", 2: _TYPED + "lower(hex(hash))"}
 """The columns of a row as reads select them, per schema version: cast to their types (the
 payload as stored), the hash as lower-case hex."""
+
+RUNS = (
+    'SELECT CAST(run AS TEXT), count(*), min("offset"), max("offset"), min(CAST(ts AS INTEGER)), '
+    "max(CAST(ts AS INTEGER)), sum(CAST(kind AS TEXT) = 'checkpoint') FROM events GROUP BY CAST(run AS TEXT) "
+    'ORDER BY min("offset")'
+)
+CHECKPOINT_OFFSET = (
+    "SELECT \"offset\" FROM events WHERE run = ? AND kind = 'checkpoint' "
+    "AND json_valid(payload) AND json_extract(payload, '$.name') = ? ORDER BY \"offset\" LIMIT 1"
+)
+PUT_SNAPSHOT = 'INSERT OR REPLACE INTO snapshots (run, seq, "offset", hash, state) VALUES (?, ?, ?, ?, ?)'
+SNAPSHOTS = (
+    'SELECT run, CAST(seq AS INTEGER), CAST("offset" AS INTEGER), CAST(hash AS TEXT), state FROM snapshots '
+    "WHERE run = ? AND \"offset\" <= ? AND typeof(state) = 'blob' ORDER BY seq"
+)
+"""The snapshots of a run up to an offset, oldest first (append `` DESC`` for newest first)."""
+KIND_COUNTS = "SELECT CAST(kind AS TEXT) AS kind, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC, kind"
+_MISSTORED = (
+    "SELECT \"offset\" FROM events WHERE typeof(run) != 'text' OR typeof(seq) != 'integer' "
+    "OR typeof(ts) != 'integer' OR typeof(kind) != 'text' OR typeof(context) != 'text' "
+    "OR typeof(cause) NOT IN ('integer', 'null') OR typeof(payload) != 'text' OR typeof(hash) != '{}' "
+    'ORDER BY "offset" LIMIT 1'
+)
+MISSTORED = {1: _MISSTORED.format("text"), 2: _MISSTORED.format("blob")}
+"""The first row with a cell stored as another type than its column's, per schema version."""

@@ -18,7 +18,8 @@ from msgspec.structs import astuple
 
 from ...errors import NotALedgerError, ReadOnlyError
 from ..events import Record
-from ..store import RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp
+from ..store import RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp, next_batch
+from . import schema as Q
 from .connection import BUSY_TIMEOUT_MS, connect, retry_locked, schema_rows
 from .errors import translated
 from .schema import INSERT, SCHEMAS, SELECT
@@ -177,7 +178,7 @@ class SQLiteStore(Store):
         return found
 
     def last_seq(self, run: str) -> int:
-        row = self._one("SELECT max(seq) FROM events WHERE run = ?", (run,))
+        row = self._one("SELECT max(CAST(seq AS INTEGER)) FROM events WHERE run = ?", (run,))
         return row[0] or 0 if row else 0
 
     def insert(self, records: list[Record]) -> None:
@@ -189,12 +190,14 @@ class SQLiteStore(Store):
         self,
         sql: str,
         params: tuple,
-        row: Callable[..., T] = Record,
-        batch: int = 512,  # type: ignore[assignment]
+        row: Callable[..., T] = Record,  # type: ignore[assignment]
+        most: int = 512,
     ) -> Iterator[T]:
-        """Rows of ``sql`` built with ``row``, fetched ``batch`` at a time; the cursor closes however it ends."""
+        """Rows of ``sql`` built with ``row``, fetched in batches that start at one row and grow
+        up to ``most`` while the rows are small; the cursor closes however the stream ends."""
         with translated(self.location):
             cursor = self._conn.execute(sql, params)
+        batch = 1
         try:
             while True:
                 with translated(self.location):
@@ -203,6 +206,7 @@ class SQLiteStore(Store):
                     return
                 for values in rows:
                     yield row(*values)
+                batch = next_batch(rows, batch, most)
         finally:
             with contextlib.suppress(sqlite3.Error):
                 cursor.close()
@@ -232,12 +236,7 @@ class SQLiteStore(Store):
         return [run for (run,) in self._all(sql)]
 
     def runs(self) -> Iterator[RunInfo]:
-        return self._stream(
-            'SELECT CAST(run AS TEXT), count(*), min("offset"), max("offset"), min(CAST(ts AS INTEGER)), '
-            "max(CAST(ts AS INTEGER)), sum(kind = 'checkpoint') FROM events GROUP BY run ORDER BY min(\"offset\")",
-            (),
-            RunInfo,  # type: ignore[arg-type]
-        )
+        return self._stream(Q.RUNS, (), RunInfo)  # type: ignore[arg-type]
 
     def has_run(self, run: str) -> bool:
         return self._one("SELECT 1 FROM events WHERE run = ? LIMIT 1", (run,)) is not None
@@ -248,30 +247,23 @@ class SQLiteStore(Store):
         )
 
     def checkpoint_offset(self, run: str, name: str) -> int | None:
-        row = self._one(
-            "SELECT \"offset\" FROM events WHERE run = ? AND kind = 'checkpoint' "
-            "AND json_valid(payload) AND json_extract(payload, '$.name') = ? ORDER BY \"offset\" LIMIT 1",
-            (run, name),
-        )
+        row = self._one(Q.CHECKPOINT_OFFSET, (run, name))
         return row[0] if row else None
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
-        self._execute(
-            'INSERT OR REPLACE INTO snapshots (run, seq, "offset", hash, state) VALUES (?, ?, ?, ?, ?)',
-            (snapshot.run, snapshot.seq, snapshot.offset, snapshot.hash, snapshot.state),
-        )
+        self._execute(Q.PUT_SNAPSHOT, (snapshot.run, snapshot.seq, snapshot.offset, snapshot.hash, snapshot.state))
 
-    def snapshot_before(self, run: str, offset: int | None) -> Iterator[Snapshot]:
-        return self._stream(
-            'SELECT run, seq, "offset", hash, state FROM snapshots WHERE run = ? AND "offset" <= ? ORDER BY seq DESC',
-            (run, clamp(offset)),
-            Snapshot,
-            batch=1,
-        )
+    def snapshot_before(self, run: str, offset: int | None, *, newest_first: bool = True) -> Iterator[Snapshot]:
+        sql = Q.SNAPSHOTS + (" DESC" if newest_first else "")
+        return self._stream(sql, (run, clamp(offset)), Snapshot, most=1)
+
+    def misstored(self) -> int | None:
+        row = self._one(Q.MISSTORED[self.version])
+        return row[0] if row else None
 
     def kind_counts(self) -> dict[str, int]:
         with translated(self.location):
-            rows = self._db.query("SELECT kind, count(*) AS n FROM events GROUP BY kind ORDER BY n DESC, kind")
+            rows = self._db.query(Q.KIND_COUNTS)
             return {row["kind"]: row["n"] for row in rows}
 
     def snapshot_count(self) -> int:

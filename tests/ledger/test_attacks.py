@@ -1,0 +1,240 @@
+"""Attacks found by review, each held shut: the attacker writes the database, but has no key.
+
+Each test names the attack; together with test_tamper.py (every column of a row) and
+tests/reliability/test_what_verify_means.py (arbitrary rows and bytes) they are the attack table
+of docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ctxlog import ContextManager, IntegrityError, MergePolicy, replay
+from ctxlog.audit import checkpoints, head, tree, verify
+from ctxlog.cli import main
+from ctxlog.ledger.chain import Chain
+
+from ..attack import attacker, rehash, rows, tamper
+
+KEY = b"the-key-no-attacker-has"
+
+
+def demo(path: str, key: bytes | None = None) -> str:
+    with ContextManager(path, run="demo", key=key) as mgr:
+        mgr.initialize("plan")
+        mgr.set("config", {"env": "production"})
+        with mgr.step("load", merge=MergePolicy.OVERWRITE):
+            mgr.set("records", 12_000)
+        mgr.checkpoint("loaded")
+        mgr.set("records", 0)
+        mgr.restore("loaded")
+        mgr.set("status", "done")
+        mgr.checkpoint("finished")
+    return path
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> str:
+    return demo(str(tmp_path / "plain.db"))
+
+
+@pytest.fixture
+def keyed_demo(tmp_path: Path) -> str:
+    return demo(str(tmp_path / "keyed.db"), KEY)
+
+
+def last_offset(path: str, kind: str) -> int:
+    with attacker(path) as conn:
+        return max(r[0] for r in rows(conn) if r[4] == kind)
+
+
+# -- cells stored as another type than their column's -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        'UPDATE events SET kind = CAST(kind AS BLOB) WHERE "offset" = ?',
+        "UPDATE events SET seq = CAST(seq AS TEXT) || 'x' WHERE \"offset\" = ?",
+        'UPDATE events SET ts = ts + 0.5 WHERE "offset" = ?',
+        'UPDATE events SET hash = CAST(hash AS TEXT) WHERE "offset" = ?',
+    ],
+    ids=["kind-as-blob", "seq-as-text", "ts-as-real", "hash-as-text"],
+)
+def test_a_cell_stored_as_another_type_fails_verify_at_its_row(keyed_demo: str, sql: str) -> None:
+    exported = head(keyed_demo, key=KEY)
+    tamper(keyed_demo, sql, (5,))
+    result = verify(keyed_demo, key=KEY, head=exported)
+    assert not result.ok and result.bad_offset == 5
+
+
+def test_a_text_seq_on_the_last_row_does_not_lock_writers_out(keyed_demo: str) -> None:
+    tamper(keyed_demo, 'UPDATE events SET seq = CAST(seq AS TEXT) WHERE "offset" = (SELECT max("offset") FROM events)')
+    with ContextManager(keyed_demo, run="demo", key=KEY) as mgr:
+        mgr.set("after", 1)
+    assert tree(keyed_demo, key=KEY).get("after") == 1
+
+
+@pytest.mark.parametrize("value", ["'some text'", "42"], ids=["text", "integer"])
+def test_a_snapshot_state_of_another_type_is_not_read(keyed_demo: str, value: str) -> None:
+    tamper(keyed_demo, f"UPDATE snapshots SET state = {value}")
+    assert tree(keyed_demo).get("status") == "done" and tree(keyed_demo, key=KEY).get("status") == "done"
+    assert verify(keyed_demo, key=KEY).ok  # a cache entry nobody reads changes nothing anyone shows
+
+
+# -- forged snapshots of an unkeyed ledger ----------------------------------------------------------
+
+
+def forge(path: str, mutate: object, *, compress: bool = True, raw: bytes | None = None) -> None:
+    """Replace the snapshot after the last checkpoint, tagged as anyone can tag an unkeyed one."""
+    with attacker(path) as conn:
+        offset = max(r[0] for r in rows(conn) if r[4] == "checkpoint")
+        seq = next(r[2] for r in rows(conn) if r[0] == offset)
+        row_hash = next(r[8] for r in rows(conn) if r[0] == offset)
+        state = raw
+        if state is None:
+            projection = json.loads(replay(path, until=offset).snapshot_bytes())
+            mutate(projection)
+            state = json.dumps(projection, separators=(",", ":"), ensure_ascii=False).encode()
+            state = zlib.compress(state) if compress else state
+        conn.execute("DELETE FROM snapshots")
+        conn.execute(
+            'INSERT INTO snapshots (run, seq, "offset", hash, state) VALUES (?, ?, ?, ?, ?)',
+            ("demo", seq, offset, Chain().snapshot_tag(row_hash, state), state),
+        )
+
+
+def reorder(projection: dict) -> None:
+    plan = projection["tree"]["contexts"]["plan"]
+    plan["data"] = dict(reversed(list(plan["data"].items())))
+
+
+def dangling(projection: dict) -> None:
+    projection["tree"]["contexts"]["plan"]["children"].append("ghost")
+
+
+def cycle(projection: dict) -> None:
+    projection["tree"]["contexts"]["load"]["children"].append("plan")
+
+
+def inflate(projection: dict) -> None:
+    projection["tree"]["contexts"]["plan"]["data"]["records"] = 99_999
+
+
+@pytest.mark.parametrize("mutate", [reorder, dangling, cycle, inflate], ids=lambda f: f.__name__)
+def test_a_forged_unkeyed_snapshot_fails_verify_and_never_misleads_a_reader(plain: str, mutate: object) -> None:
+    truth = tree(plain).to_dict()
+    exported = head(plain)
+    forge(plain, mutate)
+    result = verify(plain, head=exported)
+    assert not result.ok and result.bad_offset == last_offset(plain, "checkpoint")
+    if mutate in (dangling, cycle):  # not a tree: no reader uses it, whatever verify says
+        assert tree(plain).to_dict() == truth
+
+
+def test_a_decompression_bomb_is_not_inflated_past_the_bound(plain: str) -> None:
+    bomb = zlib.compress(b"{" + b" " * (300 << 20), 9)  # a few hundred KiB that inflate past 256 MiB
+    forge(plain, None, raw=bomb)
+    assert tree(plain).get("status") == "done"
+    assert not verify(plain).ok
+
+
+def test_a_payload_nested_past_the_stack_is_an_integrity_error(keyed_demo: str) -> None:
+    deep = '{"kind":"set","key":"k","value":' + "[" * 100_000 + "]" * 100_000 + "}"
+    tamper(keyed_demo, 'UPDATE events SET payload = ? WHERE "offset" = ?', (deep, last_offset(keyed_demo, "set")))
+    with pytest.raises(IntegrityError):
+        tree(keyed_demo)  # without the key: a fold from the start, through the deep payload
+    assert not verify(keyed_demo, key=KEY).ok
+
+
+# -- chain-valid rows no reader may read differently ------------------------------------------------
+
+
+def test_a_payload_with_a_duplicate_key_fails_verify(plain: str) -> None:
+    offset = last_offset(plain, "checkpoint")
+    with attacker(plain) as conn:
+        payload = next(r[7] for r in rows(conn) if r[0] == offset)
+        conn.execute('UPDATE events SET payload = ? WHERE "offset" = ?', (payload[:-1] + ',"name":"5"}', offset))
+        conn.execute("DELETE FROM snapshots")
+        rehash(conn, offset)
+    result = verify(plain)
+    assert not result.ok and result.bad_offset == offset and "form ctxlog writes" in result.reason
+
+
+def test_a_restore_carrying_another_tree_fails_verify(plain: str) -> None:
+    offset = last_offset(plain, "restored")
+    with attacker(plain) as conn:
+        payload = next(r[7] for r in rows(conn) if r[0] == offset)
+        conn.execute('UPDATE events SET payload = ? WHERE "offset" = ?', (payload.replace("12000", "1"), offset))
+        conn.execute("DELETE FROM snapshots")
+        rehash(conn, offset)
+    result = verify(plain)
+    assert not result.ok and result.bad_offset == offset and "restores" in result.reason
+
+
+def test_an_emptied_checkpoint_index_fails_checkpoints_verify(plain: str) -> None:
+    # An index built over no rows, then declared (by editing the schema) to hold the checkpoints:
+    # the planner trusts it and the index lists none.
+    tamper(plain, "DROP INDEX events_checkpoints")
+    tamper(plain, "CREATE INDEX events_checkpoints ON events (run) WHERE kind = 'nothing'")
+    with attacker(plain) as conn:
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = replace(sql, 'nothing', 'checkpoint') WHERE name = 'events_checkpoints'"
+        )
+    assert list(checkpoints(plain)) == []
+    with pytest.raises(IntegrityError, match="checkpoint index"):
+        list(checkpoints(plain, verify=True))
+    assert not verify(plain).ok
+
+
+# -- the command line ---------------------------------------------------------------------------------
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def test_a_head_of_five_thousand_digits_is_a_usage_error(plain: str) -> None:
+    result = cli("verify", plain, "--head", "9" * 5000 + ":" + "0" * 64)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_a_head_at_offset_zero_is_compared_with_the_genesis(plain: str, tmp_path: Path) -> None:
+    other = demo(str(tmp_path / "other.db"))
+    empty_head = f"0:{verify(other).head_hash}"
+    assert cli("verify", plain, "--head", empty_head).exit_code == 1
+
+
+@pytest.mark.parametrize("option", ["--key-file", "import"])
+def test_a_fifo_as_a_key_file_or_an_export_is_refused_not_waited_on(
+    option: str, keyed_demo: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    args = (
+        ["verify", keyed_demo, "--key-file", str(fifo)]
+        if option == "--key-file"
+        else ["import", str(tmp_path / "n.db"), str(fifo)]
+    )
+    done = subprocess.run([sys.executable, "-m", "ctxlog.cli", *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "named pipe" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_rule_that_swallows_appends_fails_verify_on_postgresql(pg_url: str) -> None:
+    import psycopg
+
+    demo(pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE RULE swallow AS ON INSERT TO events DO INSTEAD NOTHING")
+    result = verify(pg_url)
+    assert not result.ok and "rule" in (result.reason or "")
