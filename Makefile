@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 BASE := $(VENV)/.base
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast check docs demo bench clean
+.PHONY: install test test-fast check docs attack-table demo bench clean
 
 # The package alone: what `make demo` needs.
 $(BASE): pyproject.toml
@@ -33,6 +33,10 @@ check: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python docs/api.py build/api
+
+# Rerun every attack of docs/reliability.md's table and write what it measured there.
+attack-table: $(STAMP)
+	CTXLOG_WRITE_ATTACK_TABLE=1 $(BIN)/python -m pytest -q tests/reliability/test_attack_table.py
 
 demo: $(BASE)
 	rm -f demo.db demo.db-wal demo.db-shm

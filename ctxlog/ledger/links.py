@@ -103,7 +103,9 @@ class Links:
             row = canonical(r.offset, r.run, r.seq, r.ts, r.kind, r.context, r.cause, r.payload)
             intact = (link or self._chain.link)(previous, row) == r.hash
         except (TypeError, ValueError, AttributeError) as exc:
-            raise IntegrityError(f"offset {r.offset}: the row is malformed ({exc})", r.offset) from exc
+            raise IntegrityError(
+                f"offset {r.offset}: the row is malformed: a cell is not of its column's type", r.offset
+            ) from exc
         if not intact:
             raise IntegrityError(
                 f"offset {r.offset}: hash does not match the row and its predecessor (row or chain altered)", r.offset

@@ -72,5 +72,8 @@ def check_meta(meta: dict[str, str], chain: Chain, key: bytes | None, where: str
             1,
         )
     if keyed and key is not None and chain.key_check(meta["ledger_id"]) != meta.get("key_check"):
-        raise KeyMismatchError(f"{where}: wrong key for this keyed ledger")
+        raise KeyMismatchError(
+            f"{where}: wrong key for this keyed ledger (or its meta table was altered: the key check "
+            "commits to the ledger id)"
+        )
     return version

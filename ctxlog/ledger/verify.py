@@ -131,7 +131,7 @@ def checked(
             link = sha256(prev + row).digest() if plain else digest(prev, row)
             intact = link.hex() == r.hash
         except (TypeError, ValueError, AttributeError) as exc:
-            raise _broken(r.offset, f"the row is malformed ({exc})") from exc
+            raise _broken(r.offset, "the row is malformed: a cell is not of its column's type") from exc
         if not intact:
             raise _broken(r.offset, "hash does not match the row and its predecessor (row or chain altered)")
         prev, expected = link, expected + 1

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ctxlog import ContextManager, CtxlogError, MergePolicy
@@ -115,9 +115,12 @@ def the_promise(location: str, keyed: bool, exported: tuple[int, str], workdir: 
     try:
         result = verify(location, key=KEY if keyed else None, head=exported)
     except CtxlogError:  # not a readable ledger at all (exit 3 of ctxlog verify): it does not verify
+        event("verify refused the ledger")
         return False
     if not result.ok:
+        event("verify failed" if result.bad_offset is None else "verify failed at an offset")
         return False
+    event("verify passed; every reader showed the clean ledger's view")
     reference = clean_copy(location, keyed, os.path.join(workdir, "reference.db"))
     assert outputs(location, keyed) == outputs(reference, keyed)
     return True
@@ -220,8 +223,11 @@ def copy_of(pristine: tuple[str, bool]) -> Iterator[tuple[str, str]]:
         yield path, workdir
 
 
+# CTXLOG_PROMISE_EXAMPLES=500 for a longer hunt than the suite's.
 PROMISE = settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("CTXLOG_PROMISE_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
 

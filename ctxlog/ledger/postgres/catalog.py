@@ -133,12 +133,13 @@ def catalog_problems(db: Any, version: int) -> list[str]:
         rows = db.all(sql)
         present = set(map(tuple, rows))
         for row in sorted(expected[kind] - present, key=str):
-            problems.append(f"the catalog lacks the {kind} {row[0]!r} ctxlog created ({_shown(row)})")
+            problems.append(f"the catalog lacks the {kind} {row[0]!r} ctxlog created ({_shown(row, schema)})")
         for row in sorted(present - expected[kind], key=str):
-            problems.append(f"the catalog holds a {kind} {row[0]!r} ctxlog did not create ({_shown(row)})")
+            problems.append(f"the catalog holds a {kind} {row[0]!r} ctxlog did not create ({_shown(row, schema)})")
     return problems
 
 
-def _shown(row: tuple) -> str:
-    text = " ".join(" ".join(str(cell) for cell in row[1:]).split())
+def _shown(row: tuple, schema: str) -> str:
+    """The catalog row, its schema's name left out (it is the ledger's)."""
+    text = " ".join(" ".join(str(cell) for cell in row[1:]).split()).replace(f"{schema}.", "")
     return text if len(text) <= 160 else text[:159] + "…"
