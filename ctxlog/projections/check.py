@@ -25,8 +25,12 @@ def check_tree_state(state: TreeState, *, values: bool = True) -> None:
         raise DeserializeError(f"root {state.root_id!r} is not among the contexts")
     if contexts[state.root_id].parent_id is not None:
         raise DeserializeError(f"root {state.root_id!r} has a parent")
+    listed = 0
     for cid, ctx in contexts.items():
         _check_context(state, cid, ctx, values)
+        listed += len(ctx.children)
+    if listed != len(contexts) - 1:  # each child list is its own, without repeats: so each once
+        raise DeserializeError("a context is missing from its parent's list of children")
     _check_acyclic(contexts)
     current = contexts.get(state.current_id) if state.current_id is not None else None
     if current is None:
@@ -47,11 +51,10 @@ def _check_context(state: TreeState, cid: str, ctx: ExecutionContext, values: bo
     if ctx.parent_id is None and cid != state.root_id:
         raise DeserializeError(f"context {cid!r} has no parent but is not the root")
     if ctx.parent_id is not None:
-        parent = contexts.get(ctx.parent_id)
-        if parent is None:
+        if ctx.parent_id not in contexts:
             raise DeserializeError(f"context {cid!r} has a dangling parent {ctx.parent_id!r}")
-        if parent.children.count(cid) != 1:
-            raise DeserializeError(f"parent {ctx.parent_id!r} does not list child {cid!r} once")
+    if len(set(ctx.children)) != len(ctx.children):
+        raise DeserializeError(f"context {cid!r} lists a child twice")
     for child in ctx.children:
         if child not in contexts or contexts[child].parent_id != cid:
             raise DeserializeError(f"context {cid!r} lists {child!r}, which is not its child")
@@ -66,11 +69,11 @@ def _check_acyclic(contexts: dict[str, ExecutionContext]) -> None:
     """Every chain of parents ends at the root: no context is its own ancestor."""
     rooted: set[str] = set()
     for cid in contexts:
-        path: list[str] = []
+        path: set[str] = set()
         at: str | None = cid
         while at is not None and at not in rooted:
             if at in path:
                 raise DeserializeError(f"context {cid!r} is on a cycle of parents")
-            path.append(at)
+            path.add(at)
             at = contexts[at].parent_id
         rooted.update(path)
