@@ -14,8 +14,18 @@ import threading
 from collections.abc import Iterator
 
 from ..errors import ContextStateError, LedgerError
-from ..ledger import CheckpointTaken, Event, Initialized, Ledger, Progress, Record
-from ..projections import AUTO_PREFIX, UNREADABLE_SNAPSHOT, ContextTree, ExecutionContext, apply, fold
+from ..ledger import Anchor, CheckpointTaken, Event, Initialized, Ledger, Progress, Record
+from ..projections import (
+    AUTO_PREFIX,
+    UNREADABLE_SNAPSHOT,
+    ContextTree,
+    ExecutionContext,
+    apply,
+    fold,
+    journal_mark,
+    revert_journal,
+    start_journal,
+)
 
 __all__ = ["ROOT", "SNAPSHOT_GROWTH", "Operation", "Session", "load_tree"]
 
@@ -40,15 +50,18 @@ def load_tree(
     the start of the run: snapshots are a cache, a missing or mismatching one only costs time.
     With ``verify`` every row from there on must link to its predecessor (see ``Ledger.run_records``).
     """
-    tree, start = ContextTree(run), None
+    tree, start = _starting_point(ledger, run, until, verify)
+    return fold(ledger.run_records(run, start=start, until=until, verify=verify, progress=progress), tree)
+
+
+def _starting_point(ledger: Ledger, run: str, until: int | None, verify: bool) -> tuple[ContextTree, Anchor | None]:
+    """The tree of the newest usable snapshot at or before ``until`` and its anchor, else an empty tree."""
     for anchor in ledger.snapshots(run, until, verified=verify):
         try:
-            tree = ContextTree.from_snapshot(anchor.state)
+            return ContextTree.from_snapshot(anchor.state), anchor
         except UNREADABLE_SNAPSHOT:
             continue
-        start = anchor
-        break
-    return fold(ledger.run_records(run, start=start, until=until, verify=verify, progress=progress), tree)
+    return ContextTree(run), None
 
 
 class Session:
@@ -67,8 +80,22 @@ class Session:
         self.closed = False
         self._interval, self._snapshot_interval = checkpoint_interval, snapshot_interval
         self._last: Record | None = None
-        self._since_snapshot = self._snapshot_size = 0
-        self.tree = load_tree(ledger, run)
+        self.tree = self._reopened()
+
+    def _reopened(self) -> ContextTree:
+        """The tree at the head, the snapshot policy picking up where the log stands: the size of
+        the snapshot the fold started from and the bytes folded since, so reopening a run does not
+        write a snapshot sooner (or later) than running on would have."""
+        tree, start = _starting_point(self.ledger, self.run, None, False)
+        self._snapshot_size = len(start.state) if start is not None else 0
+        self._since_snapshot = 0
+
+        def counted(records: Iterator[Record]) -> Iterator[Record]:
+            for r in records:
+                self._since_snapshot += len(r.payload)
+                yield r
+
+        return fold(counted(self.ledger.run_records(self.run, start=start)), tree)
 
     def check_open(self) -> None:
         """Raise LedgerError when the session is closed or its transaction failed midway."""
@@ -129,11 +156,14 @@ class Session:
     def transaction(self) -> Iterator[None]:
         """Operations inside commit as one transaction: all or none, log and live tree together.
 
-        Nothing is copied up front: when the block fails, the log is rolled back and the tree is
-        rebuilt from it (from the newest snapshot), which is what the log now says it was.
+        Nothing is copied up front: the tree notes its changes (see ``projections.journal``) and,
+        when the block fails, the log is rolled back and the changes taken back, newest first.
         """
         with self.lock:
             self.check_open()
+            outermost = not self.ledger.in_transaction
+            if outermost:
+                start_journal(self.tree)
             try:
                 with self.ledger.transaction():
                     yield
@@ -141,8 +171,12 @@ class Session:
                         raise LedgerError("an operation failed midway; the transaction was rolled back")
             except BaseException:
                 self.poisoned = False
-                self.tree = load_tree(self.ledger, self.run)
+                if not (outermost and revert_journal(self.tree)):
+                    self.tree = load_tree(self.ledger, self.run)
                 raise
+            finally:
+                if outermost:
+                    self.tree.journal = None
 
     def reload(self) -> None:
         """Rebuild the tree from the log."""
@@ -169,7 +203,7 @@ class Operation:
     tree back (from the log) or marks the caller's transaction as failed.
     """
 
-    __slots__ = ("_session", "_outer", "_own", "_seq", "_mark")
+    __slots__ = ("_session", "_outer", "_own", "_seq", "_mark", "_undo_to")
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -186,8 +220,11 @@ class Operation:
             self._own = not s.ledger.in_transaction
             if self._own:
                 s.ledger.begin()
+                start_journal(s.tree)
+                self._undo_to: int | None = 0
             else:
                 self._mark = s.ledger.mark()
+                self._undo_to = journal_mark(s.tree)
         except BaseException:
             s.lock.release()
             raise
@@ -211,6 +248,8 @@ class Operation:
         finally:
             if self._outer:
                 s.in_operation = False
+                if self._own:
+                    s.tree.journal = None
             s.lock.release()
 
     def _undo(self) -> None:
@@ -225,6 +264,7 @@ class Operation:
         if s.tree.seq == self._seq:
             return
         if self._own or s.ledger.undo(self._mark):
-            s.tree = load_tree(s.ledger, s.run)
+            if self._undo_to is None or not revert_journal(s.tree, self._undo_to):
+                s.tree = load_tree(s.ledger, s.run)
         else:
             s.poisoned = True

@@ -11,7 +11,8 @@ from __future__ import annotations
 from .check import check_tree_state
 from .diff import ContextDiff, KeyChange, TreeDiff, diff_trees
 from .folds import AUTO_PREFIX, apply, fold, is_auto_name
-from .merge import deep_merge, merged
+from .journal import journal_mark, revert_journal, start_journal
+from .merge import deep_merge, merge_into, merged
 from .policies import IsolationLevel, MergePolicy
 from .state import TREE_FORMAT, ExecutionContext, ProjectionState, TreeState, decode_tree_state
 from .tree import MAX_SNAPSHOT_BYTES, UNREADABLE_SNAPSHOT, ContextTree, identical, inflated
@@ -55,7 +56,11 @@ __all__ = [
     "identical",
     "inflated",
     "is_auto_name",
+    "journal_mark",
     "json_copy",
+    "merge_into",
     "merged",
+    "revert_journal",
+    "start_journal",
     "utf8_text",
 ]

@@ -35,7 +35,8 @@ from ..ledger import (
     decode_event,
 )
 from .check import check_tree_state
-from .merge import merged
+from .journal import add, assign, child, know, put, remove
+from .merge import merge_into
 from .policies import IsolationLevel, MergePolicy
 from .state import ExecutionContext, decode_tree_state
 from .tree import ContextTree
@@ -76,11 +77,11 @@ def _initialized(tree: ContextTree, r: Record, e: Initialized) -> None:
     if r.context != e.name or not r.context or "\x00" in r.context:
         raise _Impossible(f"the root's id {r.context!r} is not its name {e.name!r}")
     _caused(r, None)
-    tree.contexts[r.context] = ExecutionContext(
-        id=r.context, parent_id=None, name=e.name, created_offset=r.offset, created_at=r.ts / 1e9
-    )
-    tree.root_id = tree.current_id = r.context
-    tree.known_ids.add(r.context)
+    root = ExecutionContext(id=r.context, parent_id=None, name=e.name, created_offset=r.offset, created_at=r.ts / 1e9)
+    add(tree, tree.contexts, r.context, root)
+    assign(tree, tree, "root_id", r.context)
+    assign(tree, tree, "current_id", r.context)
+    know(tree, (r.context,))
 
 
 def _entered(tree: ContextTree, r: Record, e: Entered) -> None:
@@ -92,7 +93,7 @@ def _entered(tree: ContextTree, r: Record, e: Entered) -> None:
     if e.parallel and (e.isolation != "isolated" or e.switch):
         raise _Impossible("a parallel branch is isolated and never becomes current")
     _caused(r, parent.created_offset)
-    tree.contexts[r.context] = ExecutionContext(
+    entered = ExecutionContext(
         id=r.context,
         parent_id=e.parent,
         name=e.name,
@@ -101,10 +102,11 @@ def _entered(tree: ContextTree, r: Record, e: Entered) -> None:
         created_at=r.ts / 1e9,
         is_parallel=e.parallel,
     )
-    parent.children.append(r.context)
-    tree.known_ids.add(r.context)
+    add(tree, tree.contexts, r.context, entered)
+    child(tree, parent.children, r.context)
+    know(tree, (r.context,))
     if e.switch:
-        tree.current_id = r.context
+        assign(tree, tree, "current_id", r.context)
 
 
 def _set(tree: ContextTree, r: Record, e: ValueSet) -> None:
@@ -115,7 +117,7 @@ def _set(tree: ContextTree, r: Record, e: ValueSet) -> None:
     payload = r.payload
     if len(payload) > MAX_VALUE_BYTES + 4096 or payload.count("[") + payload.count("{") > MAX_DEPTH:
         check_value(e.value, e.key)  # only a value this large or this bracketed can break the limits
-    ctx.data[e.key] = e.value
+    put(tree, ctx.data, e.key, e.value)
 
 
 def _deleted(tree: ContextTree, r: Record, e: Deleted) -> None:
@@ -123,22 +125,22 @@ def _deleted(tree: ContextTree, r: Record, e: Deleted) -> None:
     _caused(r, ctx.created_offset)
     if e.key not in ctx.data:
         raise _Impossible(f"it deletes {e.key!r}, which context {r.context!r} does not hold")
-    del ctx.data[e.key]
+    remove(tree, ctx, e.key)
 
 
 def _switched(tree: ContextTree, r: Record, e: Switched) -> None:
     _live(tree, r.context)
     _caused(r, tree.context().created_offset)
-    tree.current_id = r.context
+    assign(tree, tree, "current_id", r.context)
 
 
 def _merged(tree: ContextTree, r: Record, e: Merged) -> None:
     parent = _live(tree, r.context, "parent")
-    child = tree.contexts.get(e.child)
-    if child is None or child.parent_id != r.context:
+    merging = tree.contexts.get(e.child)
+    if merging is None or merging.parent_id != r.context:
         raise _Impossible(f"it merges {e.child!r}, which is not a child of {r.context!r}")
-    _caused(r, child.created_offset)
-    parent.data = merged(parent.data, child.data, MergePolicy(e.policy))
+    _caused(r, merging.created_offset)
+    merge_into(parent.data, merging.data, MergePolicy(e.policy), lambda data, key, value: put(tree, data, key, value))
 
 
 def _close(tree: ContextTree, r: Record, status: str, switch: bool) -> None:
@@ -151,9 +153,9 @@ def _close(tree: ContextTree, r: Record, status: str, switch: bool) -> None:
         raise _Impossible(f"it closes {r.context!r} before its active children")
     if r.context == tree.current_id and not switch:
         raise _Impossible(f"it closes the current context {r.context!r} without moving current")
-    ctx.status = status
+    assign(tree, ctx, "status", status)
     if switch:
-        tree.current_id = ctx.parent_id
+        assign(tree, tree, "current_id", ctx.parent_id)
 
 
 def _exited(tree: ContextTree, r: Record, e: Exited) -> None:
@@ -172,7 +174,7 @@ def _checkpoint(tree: ContextTree, r: Record, e: CheckpointTaken) -> None:
     if r.context != tree.current_id:
         raise _Impossible(f"it is taken in {r.context!r}, which is not the current context")
     _caused(r, tree.context().created_offset)
-    tree.checkpoints[e.name] = r.offset
+    add(tree, tree.checkpoints, e.name, r.offset)
 
 
 def _replacing(tree: ContextTree, r: Record, data: msgspec.Raw) -> None:
@@ -183,7 +185,10 @@ def _replacing(tree: ContextTree, r: Record, data: msgspec.Raw) -> None:
         raise _Impossible(f"the tree it carries is not a valid tree ({exc})") from None
     if r.context != state.current_id:
         raise _Impossible(f"it acts on {r.context!r}, but the tree it carries has {state.current_id!r} current")
-    tree.replace(state)
+    assign(tree, tree, "contexts", state.contexts)
+    assign(tree, tree, "current_id", state.current_id)
+    assign(tree, tree, "root_id", state.root_id)
+    know(tree, state.contexts)
 
 
 def _restored(tree: ContextTree, r: Record, e: Restored) -> None:

@@ -34,14 +34,16 @@ class ContextTree:
     ``root_id`` name the current context and the root (None before the run has one);
     ``checkpoints`` maps each checkpoint name of the run to its offset; ``offset`` and ``seq`` are
     the position of the last event folded, in the log and in the run; ``run`` is the run's name;
-    ``known_ids`` every context id the run ever had (restores included), so none is reused.
+    ``known_ids`` every context id the run ever had (restores included), so none is reused;
+    ``journal`` the undo records of a live tree while an operation or transaction is open (None
+    otherwise: see ``start_journal``).
 
     Equality compares the state (contexts, current and root), not positions in a log (``offset``,
     creation offsets) nor the run-wide checkpoint index: the tree restored from a checkpoint equals
     the tree at it, and a deserialized tree equals the one serialized.
     """
 
-    __slots__ = ("contexts", "current_id", "root_id", "checkpoints", "offset", "seq", "run", "known_ids")
+    __slots__ = ("contexts", "current_id", "root_id", "checkpoints", "offset", "seq", "run", "known_ids", "journal")
 
     def __init__(self, run: str = "") -> None:
         self.contexts: dict[str, ExecutionContext] = {}
@@ -52,6 +54,7 @@ class ContextTree:
         self.seq = 0
         self.run = run
         self.known_ids: set[str] = set()
+        self.journal: list[tuple] | None = None  # see journal.py: the live tree's undo records
 
     # -- reading ---------------------------------------------------------------------------------
 

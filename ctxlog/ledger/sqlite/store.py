@@ -178,6 +178,12 @@ class SQLiteStore(Store):
         return found
 
     def last_seq(self, run: str) -> int:
+        row = self._one("SELECT max(seq) FROM events WHERE run = ?", (run,))  # one probe of the (run, seq) index
+        if row is None or row[0] is None:
+            return 0
+        if type(row[0]) is int:
+            return row[0]
+        # A seq stored as another type (a damaged row) sorts past every integer: cast them all.
         row = self._one("SELECT max(CAST(seq AS INTEGER)) FROM events WHERE run = ?", (run,))
         return row[0] or 0 if row else 0
 
