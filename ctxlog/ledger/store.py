@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import itertools
 from collections.abc import Iterator
 
 import msgspec
@@ -32,6 +33,7 @@ __all__ = [
     "check_synchronous",
     "clamp",
     "next_batch",
+    "up_to",
     "SCHEMA_VERSIONS",
 ]
 
@@ -58,6 +60,14 @@ RUN_NAMES = (  # a walk of the (run, seq) index, one probe per run, not a scan o
 
 BATCH_BYTES = 8 << 20
 """About how many bytes of rows a streamed read holds at once, however large the rows."""
+
+
+def up_to(records: Iterator[Record], until: int | None) -> Iterator[Record]:
+    """``records`` (of one run, by seq) up to offset ``until``: the stream ends at the first row
+    past it, the rest of the run left unread."""
+    if until is None:
+        return records
+    return itertools.takewhile(lambda r: r.offset <= until, records)
 
 
 def next_batch(rows: list[tuple], batch: int, most: int) -> int:
@@ -234,7 +244,9 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def scan_run(self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None) -> Iterator[Record]:
-        """Rows of ``run`` with ``seq > after_seq``, ``after < offset <= until``, in order, streamed."""
+        """Rows of ``run`` with ``seq > after_seq``, ``after < offset <= until``, in order, streamed.
+        The scan reads the run by seq and stops at the first row past ``until`` (offsets grow with
+        seq within a run), so a point early in a long run costs the rows before it, not the run."""
 
     @abc.abstractmethod
     def record_at(self, offset: int) -> Record | None:

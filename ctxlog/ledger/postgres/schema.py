@@ -89,9 +89,7 @@ class Statements:
         self.TAIL = f'SELECT {c} FROM events ORDER BY "offset" DESC LIMIT 2'
         self.SCAN = f'SELECT {c} FROM events WHERE "offset" <= %s AND "offset" > %s ORDER BY "offset"'
         self.SCAN_ALL = f'SELECT {c} FROM events WHERE "offset" > %s ORDER BY "offset"'
-        self.SCAN_RUN = (
-            f'SELECT {c} FROM events WHERE run = %s AND "offset" > %s AND "offset" <= %s AND seq > %s ORDER BY seq'
-        )
+        self.SCAN_RUN = f'SELECT {c} FROM events WHERE run = %s AND "offset" > %s AND seq > %s ORDER BY seq'
         self.RECORD_AT = f'SELECT {c} FROM events WHERE "offset" = %s'
         self.CHECKPOINT_ROWS = (
             f'SELECT {c} FROM events WHERE run = %s AND kind = \'checkpoint\' AND "offset" > %s ORDER BY "offset"'

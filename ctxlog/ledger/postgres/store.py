@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from ...errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
 from ..events import Record
-from ..store import NO_BOUND, RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp
+from ..store import NO_BOUND, RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp, up_to
 from ..urls import redacted
 from . import schema as Q
 from .catalog import catalog_problems
@@ -245,7 +245,7 @@ class PostgresStore(Store):
         return self._db.pages(self._q.SCAN_ALL, (), 0, -(2**63), row=Record)
 
     def scan_run(self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None) -> Iterator[Record]:
-        return self._db.pages(self._q.SCAN_RUN, (run, clamp(after), clamp(until)), 2, clamp(after_seq), row=Record)
+        return up_to(self._db.pages(self._q.SCAN_RUN, (run, clamp(after)), 2, clamp(after_seq), row=Record), until)
 
     def record_at(self, offset: int) -> Record | None:
         row = self._db.one(self._q.RECORD_AT, (clamp(offset),))

@@ -18,7 +18,7 @@ from msgspec.structs import astuple
 
 from ...errors import NotALedgerError, ReadOnlyError
 from ..events import Record
-from ..store import RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp, next_batch
+from ..store import RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp, next_batch, up_to
 from . import schema as Q
 from .connection import BUSY_TIMEOUT_MS, connect, retry_locked, schema_rows
 from .errors import translated
@@ -227,11 +227,11 @@ class SQLiteStore(Store):
         return self._stream(f'SELECT {self._columns} FROM events ORDER BY "offset"', ())
 
     def scan_run(self, run: str, *, after_seq: int = 0, after: int = 0, until: int | None = None) -> Iterator[Record]:
-        return self._stream(
-            f'SELECT {self._columns} FROM events WHERE run = ? AND seq > ? AND "offset" > ? AND "offset" <= ? '
-            "ORDER BY seq",
-            (run, clamp(after_seq), clamp(after), clamp(until)),
+        rows = self._stream(
+            f'SELECT {self._columns} FROM events WHERE run = ? AND seq > ? AND "offset" > ? ORDER BY seq',
+            (run, clamp(after_seq), clamp(after)),
         )
+        return up_to(rows, until)
 
     def record_at(self, offset: int) -> Record | None:
         row = self._one(f'SELECT {self._columns} FROM events WHERE "offset" = ?', (clamp(offset),))
