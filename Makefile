@@ -15,7 +15,7 @@ $(BASE): pyproject.toml
 
 # Everything the tests, the checks, the API reference and the benchmarks need.
 $(STAMP): $(BASE)
-	$(BIN)/pip install --quiet -e '.[test,bench,postgres,dev]'
+	$(BIN)/pip install --quiet -e '.[test,bench,postgres,dev,web,langgraph,otel]'
 	touch $(STAMP)
 
 install: $(STAMP)
