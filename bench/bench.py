@@ -1,11 +1,13 @@
-"""ctxlog against raw sqlite3 and eventsourcing, in one run, on the same workload: ``make bench``.
+"""ctxlog against its baselines and peers, in one run, on the same workload: ``make bench``.
 
-Every figure is set against a baseline measured in the same run on the same machine, and printed
-as a Markdown table with absolute figures, the ratio, which way the ratio reads, the target and
-PASS/MISS. Medians of ``--reps`` repetitions (3 by default; ``--quick``: 1 repetition, tiny sizes,
-about 30 seconds, what the test suite runs). See docs/performance.md for what each case measures.
+Every ratio is set against baselines measured in the same run on the same machine: the same-work
+floor (raw sqlite3 running ctxlog's own schema, statements and hashing) and, for context, the
+minimal raw table; peers (LangGraph's SqliteSaver, a JSON-blob table, eventsourcing) like for
+like. Scaling rows give the cost of one operation at several sizes and how much it grows. Printed
+as Markdown: figures, the median of the per-repetition ratios with their min–max, the target and
+PASS/MISS. ``--quick``: tiny sizes, 1 repetition, what the test suite runs. See docs/performance.md.
 
-    .venv/bin/python bench/bench.py [--quick] [--json FILE] [--workdir DIR] [--keep]
+    .venv/bin/python bench/bench.py [--quick] [--json FILE] [--workdir DIR] [--keep] [--reps N]
                                     [--only durable,batched,...] [--profile [missed|all|KEY,...]]
 """
 
@@ -30,16 +32,19 @@ import cases  # noqa: E402
 import harness  # noqa: E402
 import report  # noqa: E402
 
-# Which ctxlog-side profiles explain a row (``--profile missed``).
+# Which ctxlog-side profiles explain a row, where the row's own key is not one (``--profile missed``).
 PROFILE_FOR = {
-    "durable-full": ["durable-full"],
-    "durable-normal": ["durable-normal"],
-    "batched": ["batched"],
-    "replay": ["replay"],
     "until": ["until", "full-replay"],
+    "head": ["until"],
     "memory": ["full-replay"],
-    "peer-append": ["batched"],
+    "replay-cached": ["replay"],
     "peer-replay": ["replay"],
+    "peer-durable-langgraph": ["durable-full"],
+    "peer-durable-eventsourcing": ["durable-full"],
+    "peer-batch": ["batched"],
+    "peer-bytes": [],
+    "bytes": [],
+    "bytes-log": [],
     "pg-append-1": ["pg-append"],
     "pg-append-4": ["pg-append"],
     "pg-append-8": ["pg-append"],
@@ -47,13 +52,17 @@ PROFILE_FOR = {
 }
 
 
+def profiles_for(key: str) -> list[str]:
+    return PROFILE_FOR.get(key, [key])
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="tiny sizes, 1 repetition (a smoke run of ~30 s)")
+    p.add_argument("--quick", action="store_true", help="tiny sizes, 1 repetition (a smoke run)")
     p.add_argument("--json", metavar="FILE", help="also write every figure, repetition and fact to FILE")
     p.add_argument("--workdir", metavar="DIR", help="where to write the ledgers (a temp dir inside it, deleted)")
     p.add_argument("--keep", action="store_true", help="keep the ledgers instead of deleting them")
-    p.add_argument("--reps", type=int, help="repetitions per case (default 3; --quick 1)")
+    p.add_argument("--reps", type=int, help="repetitions per case (default 5, some take more; --quick 1)")
     p.add_argument("--only", metavar="CASES", help=f"comma-separated subset of: {', '.join(cases.CASES)}")
     p.add_argument(
         "--profile",
@@ -61,7 +70,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         const="missed",
         metavar="WHICH",
         help="cProfile the ctxlog side: 'missed' (the default) for rows that miss their target, 'all', "
-        f"or keys among: {', '.join(sorted({k for v in PROFILE_FOR.values() for k in v}))}",
+        "or profile keys (a row's key: durable-full, replay, tree-reopen, length-offset-early, ...)",
     )
     p.add_argument("--top", type=int, default=20, help="functions per profile listing (default 20)")
     args = p.parse_args(argv)
@@ -102,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = harness.Bench(sizes, workdir, log)
     machine = report.machine_info(workdir)
     selected = args.only.split(",") if args.only else list(cases.CASES)
-    if "peers" in selected:  # the peer rows compare against these cases' figures
-        selected += ["batched", "replay"]
+    if "peers" in selected:  # the eventsourcing replay row compares against the replay case's figure
+        selected += ["replay"]
     selected = [name for name in cases.CASES if name in selected]
     failed: list[str] = []
     profiles: dict[str, str] = {}
@@ -120,9 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             wanted: list[str] = []
             if args.profile == "missed":
-                for row in bench.rows:
+                for row in [*bench.rows, *bench.scaling]:
                     if row.status == "MISS":
-                        wanted += PROFILE_FOR.get(row.key, [])
+                        wanted += profiles_for(row.key)
             elif args.profile == "all":
                 wanted = list(bench.profiles)
             else:
@@ -150,19 +159,30 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"Medians of at least {sizes.reps} repetition(s) per side (see the notes), each side warmed up once, "
-        "sides alternating; ratio = ctxlog / baseline, the median of the per-repetition ratios where both "
-        "sides were repeated."
+        "sides alternating; ratio = ctxlog / baseline, the median of the per-repetition ratios (min–max of "
+        "them in brackets) where both sides were repeated; ↑ higher is better, ↓ lower is better."
     )
     print()
     print(report.render_table(bench.rows))
     print()
-    print(report.render_details(bench.rows))
+    if bench.scaling:
+        print(report.render_scaling(bench.scaling))
+        print()
+    print(report.render_details(bench.rows, bench.scaling))
     print()
-    missed = [r for r in bench.rows if r.status == "MISS"]
+    judged = [*bench.rows, *bench.scaling]
+    missed = [r for r in judged if r.status == "MISS"]
     print(
-        f"Targets: {sum(1 for r in bench.rows if r.status.startswith('PASS'))} PASS, {len(missed)} MISS"
+        f"Targets: {sum(1 for r in judged if r.status.startswith('PASS'))} PASS, {len(missed)} MISS"
         + (f" ({', '.join(r.key for r in missed)})" if missed else "")
     )
+    goal = {r.key: r.status for r in bench.rows if r.key in ("peer-load", "peer-bytes")}
+    if len(goal) == 2:
+        both = "PASS" if all(v == "PASS" for v in goal.values()) else "MISS"
+        print(
+            f"LangGraph goal (load a step >= 0.5x SqliteSaver.get_tuple while bytes per step <= 0.25x): {both} "
+            f"(load {goal['peer-load']}, bytes {goal['peer-bytes']})"
+        )
     print(f"Total run time: {elapsed:.1f} s")
     for key, text in profiles.items():
         print(f"\n## Profile of the ctxlog side: {key}\n\n```\n{text.rstrip()}\n```")
@@ -176,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                     "sizes": dataclasses.asdict(sizes),
                     "seconds": elapsed,
                     "rows": [r.as_dict() for r in bench.rows],
+                    "scaling": [r.as_dict() for r in bench.scaling],
                     "facts": bench.facts,
                     "profiles": profiles,
                     "failed": failed,

@@ -200,14 +200,40 @@ def apply_ops(mgr: Any, ops: Iterable[Op]) -> None:
             raise ValueError(f"unknown op {op!r}")
 
 
-def generate(path: str, ops: Sequence[Op], *, run: str = RUN, batch: int = 10_000, synchronous: str = "NORMAL") -> None:
-    """Write ``ops`` to a ctxlog ledger at ``path``, ``batch`` ops per ``mgr.transaction()``."""
+def generate(
+    path: str, ops: Sequence[Op], *, run: str | None = RUN, batch: int = 10_000, synchronous: str = "NORMAL"
+) -> str:
+    """Write ``ops`` to a ctxlog ledger at ``path``, ``batch`` ops per ``mgr.transaction()``; return
+    the run's name (``run=None``: the name ctxlog gives a new run, ``run-<12 hex digits>``)."""
     from ctxlog import ContextManager
 
     with ContextManager(path, run=run, synchronous=synchronous) as mgr:
         for start in range(0, len(ops), batch):
             with mgr.transaction():
                 apply_ops(mgr, ops[start : start + batch])
+        return mgr.run
+
+
+def structured_value(size: int, seed: int = 0) -> dict[str, Any]:
+    """A JSON map of about ``size`` bytes once encoded: nested maps and lists (a report with items,
+    each with tags and attributes), never one long string."""
+    rng = random.Random(seed)
+    items: list[dict[str, Any]] = []
+    value: dict[str, Any] = {"v": seed, "items": items}
+    total = len(msgspec.json.encode(value))
+    i = 0
+    while True:
+        item = {
+            "id": i,
+            "ok": rng.random() < 0.8,
+            "tags": rng.sample(["io", "llm", "tool", "retry", "cache"], 2),
+            "attrs": {"w": round(rng.random(), 3), "path": [rng.choice(_WORDS) for _ in range(2)]},
+        }
+        grown = total + len(msgspec.json.encode(item)) + 1
+        if grown > size and items:
+            return value
+        items.append(item)
+        total, i = grown, i + 1
 
 
 def hot_sets(n: int, pool: Sequence[dict[str, Any]], *, seed: int = 3) -> list[tuple[str, Any]]:
