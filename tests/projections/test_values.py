@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctxlog import MAX_DEPTH, MAX_VALUE_BYTES, ContextManager, InvalidValueError, replay
 from ctxlog.projections.values import check_value, copy_value
@@ -74,3 +76,38 @@ def test_enum_member_is_stored_as_its_value(mgr: ContextManager, ledger_path: st
 
     mgr.set("level", Level.HIGH)
     assert type(mgr.get("level")) is int and type(replay(ledger_path).get("level")) is int
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:'),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(alphabet='[]{}"\\a'), inner, max_size=3),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(inner=_json, extra=st.integers(min_value=MAX_DEPTH - 6, max_value=MAX_DEPTH + 2), wide=st.booleans())
+def test_depth_check_on_the_encoded_bytes_matches_a_walk(inner: object, extra: int, wide: bool) -> None:
+    """Brackets inside strings never count; the limit is exact however many brackets a value has."""
+    value: object = inner
+    for i in range(extra):
+        value = [value, "]]}}\\\"[{"] if i % 2 else {"k[": value}
+    if wide:
+        value = [value, [[] for _ in range(200)]]
+    if _depth(value) > MAX_DEPTH:
+        with pytest.raises(InvalidValueError, match="nested deeper"):
+            check_value(value, "v")
+    else:
+        check_value(value, "v")
+
+
+def test_a_wide_value_with_many_brackets_is_accepted() -> None:
+    check_value({"rows": [[{"a": [i]} for i in range(50)] for _ in range(100)]}, "v")
