@@ -6,6 +6,7 @@ plain, and as JSON strings when they hold spaces or control characters, so a lin
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -49,7 +50,13 @@ def to_json(value: Any) -> str:
 def iso_time(ts: int) -> str:
     """Nanoseconds since the epoch as ISO-8601 UTC with microseconds: ``2026-01-02T03:04:05.678901Z``."""
     seconds, nanos = divmod(ts, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos // 1000:06d}Z"
+    return f"{_iso_second(seconds)}.{nanos // 1000:06d}Z"
+
+
+@functools.lru_cache(maxsize=256)
+def _iso_second(seconds: int) -> str:
+    """The whole-second part, formatted once per second of events rather than once per event."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def plain(name: str | None) -> str:

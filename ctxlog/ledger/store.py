@@ -70,10 +70,26 @@ def up_to(records: Iterator[Record], until: int | None) -> Iterator[Record]:
     return itertools.takewhile(lambda r: r.offset <= until, records)
 
 
+_NUMBERS = frozenset({int, float, type(None)})
+_TEXTS = frozenset({str, bytes})
+
+
+def rows_bytes(rows: list[tuple]) -> int:
+    """The characters and bytes of the text and BLOB cells of ``rows``, a column at a time in C."""
+    total = 0
+    for column in zip(*rows, strict=True):
+        types = set(map(type, column))
+        if types <= _TEXTS:
+            total += sum(map(len, column))
+        elif not types <= _NUMBERS:
+            total += sum(len(cell) for cell in column if isinstance(cell, (str, bytes)))
+    return total
+
+
 def next_batch(rows: list[tuple], batch: int, most: int) -> int:
     """How many rows to fetch next: twice as many while they are small, fewer once they are large,
     so that a batch holds about BATCH_BYTES (rows of 16 MiB values are fetched one at a time)."""
-    size = sum(len(cell) for values in rows for cell in values if isinstance(cell, (str, bytes)))
+    size = rows_bytes(rows)
     if size * 2 <= BATCH_BYTES:
         return min(most, batch * 2)
     return max(1, min(most, BATCH_BYTES * len(rows) // max(size, 1)))

@@ -190,7 +190,11 @@ class SQLiteStore(Store):
     def insert(self, records: list[Record]) -> None:
         hash_in = self._hash_in
         with translated(self.location):
-            self._conn.executemany(INSERT, [(*astuple(r)[:8], hash_in(r.hash)) for r in records])
+            if len(records) == 1:  # the common durable set(): execute skips executemany's set-up
+                r = records[0]
+                self._conn.execute(INSERT, (*astuple(r)[:8], hash_in(r.hash)))
+            else:
+                self._conn.executemany(INSERT, [(*astuple(r)[:8], hash_in(r.hash)) for r in records])
 
     def _stream(
         self,
