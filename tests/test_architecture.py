@@ -166,6 +166,19 @@ def test_the_read_side_never_imports_the_interfaces() -> None:
     assert bad == []
 
 
+def test_integrations_go_through_the_public_api() -> None:
+    """Adapters use the face, the read side, the manager and the ledger facade, never a store."""
+    allowed = {"integrations", "ctxlog", "ctxlog.errors", "audit", "manager", "ledger"}
+    bad = [where(e) for e in EDGES if layer(e.source) == "integrations" and layer(e.target) not in allowed]
+    assert bad == []
+
+
+def test_nothing_but_integrations_imports_them() -> None:
+    """``import ctxlog`` never needs an extra: no other layer imports an adapter."""
+    bad = [where(e) for e in EDGES if layer(e.target) == "integrations" and layer(e.source) != "integrations"]
+    assert bad == []
+
+
 def test_the_session_imports_nothing_of_the_manager() -> None:
     bad = [where(e) for e in EDGES if e.source == "ctxlog.manager.session" and layer(e.target) == "manager"]
     assert bad == []

@@ -23,6 +23,7 @@ from .events import (
     Merged,
     Record,
     Restored,
+    RunDeleted,
     Switched,
     ValueSet,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "Progress",
     "Record",
     "Restored",
+    "RunDeleted",
     "RunInfo",
     "Switched",
     "ValueSet",

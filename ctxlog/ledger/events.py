@@ -27,6 +27,7 @@ __all__ = [
     "Merged",
     "Record",
     "Restored",
+    "RunDeleted",
     "Switched",
     "ValueSet",
 ]
@@ -117,6 +118,14 @@ class Loaded(Event, tag="loaded"):
     state: msgspec.Raw
 
 
+class RunDeleted(Event, tag="deleted_run"):
+    """A tombstone: the run was deleted (LangGraph's ``delete_thread``). Readers that honour it treat
+    the run's history up to this event as gone; every row stays, and verify still covers them.
+    The tree is unchanged by it; ``reason`` says who deleted the run and why."""
+
+    reason: str = ""
+
+
 AnyEvent = Union[
     Initialized,
     Entered,
@@ -129,6 +138,7 @@ AnyEvent = Union[
     CheckpointTaken,
     Restored,
     Loaded,
+    RunDeleted,
 ]
 
 KIND_OF: dict[type, str] = {cls: cls.__struct_config__.tag for cls in AnyEvent.__args__}  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from ..errors import (
     ContextStateError,
     NotInitializedError,
 )
-from ..ledger import Initialized, Ledger, Merged, Switched
+from ..ledger import Initialized, Ledger, Merged, RunDeleted, Switched
 from ..projections import (
     ContextTree,
     ExecutionContext,
@@ -29,7 +29,7 @@ from . import edits, history
 from .arguments import enum_arg, id_arg, isolation_arg, merge_arg, name_arg, positive_int_arg, run_arg
 from .branches import Branches, run_aparallel, run_parallel
 from .history import Checkpoint
-from .session import ROOT, Session
+from .session import ROOT, Session, load_tree
 from .steps import Step
 
 __all__ = ["ContextManager"]
@@ -191,6 +191,20 @@ class ContextManager:
         """Make the tree exactly as it was at ``checkpoint``: a checkpoint name or an offset of this
         run. Recorded as an event; history is never rewritten."""
         history.restore(self._session, checkpoint)
+
+    def tree_at(self, checkpoint: str | int) -> ContextTree:
+        """The tree as it stood at ``checkpoint`` (a name or an offset of this run), read through
+        this manager's connection; appends nothing."""
+        with self._session.lock:
+            s = self._session
+            return load_tree(s.ledger, s.run, s.ledger.resolve(s.run, checkpoint))
+
+    def delete_run(self, reason: str = "") -> int:
+        """Append a ``deleted_run`` tombstone saying ``reason``; return its offset. Nothing is removed
+        (rows, tree and verify stay); readers that honour it treat the run up to it as deleted."""
+        with self._session.operation():
+            event = RunDeleted(reason=name_arg(reason, "reason") if reason else "")
+            return self._session.append(event, self._session.current().id, None).offset
 
     def serialize(self) -> bytes:
         """The whole tree (contexts, current, root) as JSON bytes; appends nothing."""

@@ -30,6 +30,7 @@ from ..ledger import (
     Merged,
     Record,
     Restored,
+    RunDeleted,
     Switched,
     ValueSet,
     decode_event,
@@ -209,6 +210,13 @@ def _loaded(tree: ContextTree, r: Record, e: Loaded) -> None:
         ctx.created_offset = r.offset
 
 
+def _run_deleted(tree: ContextTree, r: Record, e: RunDeleted) -> None:
+    """A tombstone, written on the current context with no cause, changes nothing in the tree."""
+    _caused(r, None)
+    if r.context != tree.current_id:
+        raise _Impossible(f"it acts on {r.context!r} where the current context is {tree.current_id!r}")
+
+
 _HANDLERS: dict[type, Callable[[ContextTree, Record, Event], None]] = {
     Initialized: _initialized,
     Entered: _entered,
@@ -221,6 +229,7 @@ _HANDLERS: dict[type, Callable[[ContextTree, Record, Event], None]] = {
     CheckpointTaken: _checkpoint,
     Restored: _restored,
     Loaded: _loaded,  # type: ignore[dict-item]
+    RunDeleted: _run_deleted,  # type: ignore[dict-item]
 }
 _KIND = {cls: cls.__struct_config__.tag for cls in _HANDLERS}  # type: ignore[attr-defined]
 
