@@ -17,6 +17,7 @@ import pytest
 import ctxlog
 import ctxlog.audit
 import ctxlog.ledger
+import ctxlog.web
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "ctxlog"
@@ -215,7 +216,12 @@ def test_faces_export_only_what_they_hold() -> None:
 
 
 def test_cli_imports_only_public_names_of_ctxlog_and_audit() -> None:
-    public = {"ctxlog": set(ctxlog.__all__), "ctxlog.audit": set(ctxlog.audit.__all__)}
+    """(and of ``ctxlog.web``, whose ``serve`` and ``report`` are the commands of those names)"""
+    public = {
+        "ctxlog": set(ctxlog.__all__),
+        "ctxlog.audit": set(ctxlog.audit.__all__),
+        "ctxlog.web": set(ctxlog.web.__all__),
+    }
     bad = []
     for e in EDGES:
         if layer(e.source) != "cli" or layer(e.target) == "cli":
@@ -223,6 +229,39 @@ def test_cli_imports_only_public_names_of_ctxlog_and_audit() -> None:
         if e.target not in public or not set(e.names) <= public[e.target]:
             bad.append(f"{where(e)} {e.names}")
     assert bad == []
+
+
+def test_the_viewer_uses_only_the_public_read_api() -> None:
+    """``web/`` reads ledgers through the public names of ``ctxlog`` and ``ctxlog.audit`` only."""
+    public = {"ctxlog": set(ctxlog.__all__), "ctxlog.audit": set(ctxlog.audit.__all__)}
+    bad = [
+        f"{where(e)} {e.names}"
+        for e in EDGES
+        if layer(e.source) == "web"
+        and layer(e.target) != "web"
+        and (e.target not in public or not set(e.names) <= public[e.target])
+    ]
+    assert bad == []
+
+
+def test_importing_ctxlog_and_its_cli_needs_no_web_extra() -> None:
+    """Starlette, uvicorn and sse-starlette are imported by ``web/server.py`` alone, which only
+    ``ctxlog.web`` imports, inside a function."""
+    holders = {
+        name
+        for name, path in MODULES.items()
+        if any(
+            isinstance(node, ast.Import | ast.ImportFrom)
+            and any(
+                (getattr(node, "module", None) or alias.name).split(".")[0] in ("starlette", "uvicorn", "sse_starlette")
+                for alias in node.names
+            )
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        )
+    }
+    assert holders <= {"ctxlog.web.server", "ctxlog.web"}
+    top = ast.parse(MODULES["ctxlog.web"].read_text(encoding="utf-8")).body
+    assert not [n for n in top if isinstance(n, ast.ImportFrom) and "server" in {a.name for a in n.names}]
 
 
 STORE_NAMES = {"Store", "SQLiteStore", "PostgresStore", "open_store"}

@@ -11,6 +11,9 @@ their stream ends.
 ``PROGRESS_EVERY`` (10,000) events. ``KINDS`` lists the event kinds ``log`` filters on;
 ``GRAPH_FORMATS`` the diagram languages of ``graph``; ``Record`` is the row ``log`` yields;
 ``MAX_KEY_BYTES`` the longest ledger key (the shortest is 16 bytes).
+
+``follow`` (and ``follow_async``, over a ``Follower``) yields the records of a ledger as they
+are committed, like ``tail -f``: what ``ctxlog log --follow`` prints.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from ..ledger import (
 from ..projections import ContextDiff, KeyChange, TreeDiff
 from .chain import export, import_, migrate
 from .diagrams import GRAPH_FORMATS, graph
+from .follow import Follower, follow, follow_async
 from .records import CheckpointInfo, LedgerStats, Stream, checkpoints, head, log, runs, stats
 from .sample import demo
 from .trees import diff, get, replay, tree
@@ -42,6 +46,7 @@ __all__ = [
     "CheckpointInfo",
     "ContextDiff",
     "ExportHeader",
+    "Follower",
     "KeyChange",
     "LedgerStats",
     "Progress",
@@ -54,6 +59,8 @@ __all__ = [
     "demo",
     "diff",
     "export",
+    "follow",
+    "follow_async",
     "get",
     "graph",
     "head",

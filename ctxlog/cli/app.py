@@ -8,6 +8,7 @@ from .. import __version__
 from .commands_chain import demo, export, import_, migrate, verify
 from .commands_log import checkpoints, head, log, runs, stats
 from .commands_tree import diff, get, graph, replay, tree
+from .commands_view import report, serve
 from .errors import CtxlogGroup
 
 __all__ = ["main"]
@@ -43,5 +44,7 @@ for _command in (
     graph,
     stats,
     demo,
+    serve,
+    report,
 ):
     main.add_command(_command)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import audit
+from .commands_view import tail
 from .options import (
     echo_lines,
     json_option,
@@ -45,6 +46,7 @@ __all__ = ["checkpoints", "head", "log", "runs", "stats"]
     "--kind", "kinds", type=click.Choice(audit.KINDS), multiple=True, help="Only events of this kind (repeatable)."
 )
 @click.option("--context", "context", metavar="ID", default=None, help="Only events that acted on this context.")
+@click.option("--follow", "-f", "follow", is_flag=True, help="Then print events as they are committed, until Ctrl-C.")
 @verify_option
 @key_file_option
 @json_option
@@ -55,6 +57,7 @@ def log(
     until: str | None,
     kinds: tuple[str, ...],
     context: str | None,
+    follow: bool,
     verify: bool,
     key: bytes | None,
     as_json: bool,
@@ -64,11 +67,15 @@ def log(
     Columns: offset, seq (position in the run), time (UTC), kind, context, cause (the offset of
     the event that caused it: the enclosing step's `entered`), and the payload, shortened.
     With --json, one JSON object a line with every column and the whole payload.
+    With --follow, of one run or (without --run) of all, it then waits for new events (like
+    `tail -f`); Ctrl-C ends it.
 
     \b
     Example:
       ctxlog log ctx.db --kind checkpoint --kind failed
     """
+    if follow:
+        return tail(ledger, run, since, until, kinds, context, verify, key, as_json)
     options = {"run": run, "since": since, "until": until, "kinds": kinds, "context": context}
     with audit.log(ledger, **options, verify=verify, key=key) as stream:  # type: ignore[arg-type]
         if not as_json:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ctxlog import audit
+from ctxlog import audit, web
 from ctxlog.cli import main
 
 CLI = Path(__file__).resolve().parents[2] / "ctxlog" / "cli"
@@ -33,16 +33,23 @@ def test_cli_holds_no_sql_and_no_storage_access(module: Path) -> None:
 
 # -- each command is the audit function of its own name ------------------------------------------
 
-RENDERING = {"as_json"}
-"""Options that only choose how a result is printed."""
+RENDERING = {"as_json", "follow"}
+"""Options that only choose how a result is printed (``log --follow`` prints ``audit.follow``'s records)."""
 SAME_THING = {"ledger": "path", "fmt": "format", "output": "out"}
 """Command parameters whose function parameter has another name (a file becomes a stream, ...)."""
-LIBRARY_ONLY = {"progress", "name"}
-"""Function parameters the command fills itself: its progress bar, the name of its input file."""
+LIBRARY_ONLY = {"progress", "name", "ready"}
+"""Function parameters the command fills itself: its progress bar, the name of its input file,
+what it prints once it serves."""
+VIEWER = {"serve", "report"}
+"""Commands whose function is in ``ctxlog.web`` (the viewer), not in ``ctxlog.audit``."""
+
+
+def _home(command: str) -> object:
+    return web if command in VIEWER else audit
 
 
 def _function(command: str) -> object:
-    return getattr(audit, "import_" if command == "import" else command)
+    return getattr(_home(command), "import_" if command == "import" else command)
 
 
 @pytest.mark.parametrize("command", sorted(main.commands))
@@ -74,13 +81,14 @@ def test_every_command_calls_the_audit_function_of_its_name(
         calls.append(path)
         raise Called(name)
 
-    monkeypatch.setattr(audit, name, stand_in)
+    monkeypatch.setattr(_home(command), name, stand_in)
     arguments = {
         "get": [demo_db, "records"],
         "diff": [demo_db, "loaded", "validated"],
         "replay": [demo_db, "--until", "validated"],
         "import": [str(tmp_path / "new.db"), str(tmp_path / "export.jsonl")],
         "migrate": [demo_db, str(tmp_path / "migrated.db")],
+        "report": [demo_db, "-o", str(tmp_path / "run.html")],
     }.get(command, [demo_db])
     (tmp_path / "export.jsonl").write_text("")
     with pytest.raises(Called, match=name):

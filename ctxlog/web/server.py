@@ -1,0 +1,183 @@
+"""The viewer's web app: JSON endpoints over a :class:`~.viewer.Viewer`, pages, and a live stream.
+
+Every endpoint only reads. ``/api/...`` answers JSON; an unknown run, point or context is a 404
+whose ``error`` says what exists, a ledger that does not verify is a 409 naming the first bad
+offset. ``/api/stream`` is a server-sent event stream: one ``head`` event whenever the ledger's head
+moved, with the runs as they now stand. Pages (``/`` and ``/runs/RUN``) are one HTML shell the
+scripts of ``static/`` fill in; a page for an unknown run or point is a 404 page listing what exists.
+Starlette is imported here, so only the ``web`` extra needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import msgspec
+from sse_starlette import EventSourceResponse
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import CtxlogError, IntegrityError, UnknownCheckpointError, UnknownContextError, UnknownRunError, audit
+from .data import EVENTS_PAGE, context_json, events_json
+from .pages import STATIC, missing_page, shell
+from .timeline import layout
+from .viewer import Viewer
+
+__all__ = ["STREAM_SECONDS", "create_app"]
+
+STREAM_SECONDS = 0.25
+"""How often the live stream probes the head."""
+
+Handler = Callable[[Viewer, Request], Any]
+
+
+def _status(exc: CtxlogError) -> int:
+    if isinstance(exc, UnknownRunError | UnknownCheckpointError | UnknownContextError):
+        return 404
+    return 409 if isinstance(exc, IntegrityError) else 500
+
+
+def _api(handler: Handler, viewer: Viewer) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = await asyncio.to_thread(handler, viewer, request)
+        except CtxlogError as exc:
+            offset = exc.offset if isinstance(exc, IntegrityError) else None
+            return JSONResponse({"error": str(exc), "bad_offset": offset}, status_code=_status(exc))
+        return Response(msgspec.json.encode(body), media_type="application/json")
+
+    return endpoint
+
+
+def _run(viewer: Viewer, request: Request) -> str:
+    run = request.query_params.get("run")
+    if run is None:
+        raise UnknownRunError("give the run: ?run=NAME")
+    return viewer.index(run).run
+
+
+def _ledger(viewer: Viewer, request: Request) -> dict[str, Any]:
+    return {"location": viewer.location, "head": viewer.head(), "verify": viewer.badge()}
+
+
+def _runs(viewer: Viewer, request: Request) -> dict[str, Any]:
+    return {"runs": viewer.runs()}
+
+
+def _run_info(viewer: Viewer, request: Request) -> dict[str, Any]:
+    return viewer.run_info(_run(viewer, request))
+
+
+def _tree(viewer: Viewer, request: Request) -> dict[str, Any]:
+    run = _run(viewer, request)
+    offset = viewer.point(run, request.query_params.get("at"))
+    opened = {o for o in request.query_params.get("open", "").split(",") if o}
+    return viewer.structure(run, offset, opened)
+
+
+def _context(viewer: Viewer, request: Request) -> dict[str, Any]:
+    run = _run(viewer, request)
+    offset = viewer.point(run, request.query_params.get("at"))
+    cid = request.query_params.get("id", "")
+    tree = viewer.tree(run, offset)
+    if cid not in tree.contexts:
+        known = ", ".join(list(tree.contexts)[:20])
+        raise UnknownContextError(f"no context {cid!r} in run {run!r} at offset {offset}; contexts: {known}")
+    return context_json(tree, cid)
+
+
+def _diff(viewer: Viewer, request: Request) -> dict[str, Any]:
+    run = _run(viewer, request)
+    a = viewer.point(run, request.query_params.get("a"))
+    b = viewer.point(run, request.query_params.get("b"))
+    return msgspec.to_builtins(audit.diff(viewer.path, a, b, run=run, key=viewer.key))
+
+
+def _timeline(viewer: Viewer, request: Request) -> dict[str, Any]:
+    run = _run(viewer, request)
+    q = request.query_params
+    t0, t1 = q.get("t0"), q.get("t1")
+    return layout(viewer.spans(run), float(t0) if t0 else None, float(t1) if t1 else None)
+
+
+def _events(viewer: Viewer, request: Request) -> dict[str, Any]:
+    run = _run(viewer, request)
+    after = request.query_params.get("after", "0")
+    limit = request.query_params.get("limit", str(EVENTS_PAGE))
+    if not (after.isdigit() and limit.isdigit()):
+        raise UnknownCheckpointError(f"after and limit are offsets and counts, not {after!r} and {limit!r}")
+    return events_json(viewer.path, run, after=int(after), limit=min(int(limit), 5000), key=viewer.key)
+
+
+async def _stream(viewer: Viewer, request: Request) -> AsyncIterator[dict[str, str]]:
+    last: object = None
+    while True:
+        try:
+            head: object = await asyncio.to_thread(viewer.head)
+            runs = await asyncio.to_thread(viewer.runs) if head != last else None
+        except CtxlogError as exc:
+            head, runs = str(exc), []
+        if head != last:
+            last = head
+            yield {"event": "head", "data": json.dumps({"head": head, "runs": runs})}
+        await asyncio.sleep(STREAM_SECONDS)
+
+
+def _page(viewer: Viewer) -> Callable[[Request], Awaitable[Response]]:
+    async def page(request: Request) -> Response:
+        run = request.path_params.get("run")
+        q = request.query_params
+        try:
+            if run is not None:
+                await asyncio.to_thread(viewer.index, run)
+                for name in ("at", "a", "b"):
+                    if q.get(name):
+                        await asyncio.to_thread(viewer.point, run, q[name])
+        except (UnknownRunError, UnknownCheckpointError) as exc:
+            runs = await asyncio.to_thread(_names, viewer)
+            return HTMLResponse(missing_page(str(exc), runs), status_code=404)
+        return HTMLResponse(shell(viewer.location))
+
+    return page
+
+
+def _names(viewer: Viewer) -> list[str]:
+    try:
+        return [r["run"] for r in viewer.runs()]
+    except CtxlogError:
+        return []
+
+
+def create_app(path: str, *, key: bytes | str | None = None) -> Starlette:
+    """The viewer of the ledger at ``path`` (read with ``key`` when given) as an ASGI app."""
+    viewer = Viewer(path, key)
+    endpoints = {
+        "ledger": _ledger,
+        "runs": _runs,
+        "run": _run_info,
+        "tree": _tree,
+        "context": _context,
+        "diff": _diff,
+        "timeline": _timeline,
+        "events": _events,
+    }
+    routes = [Route(f"/api/{name}", _api(handler, viewer)) for name, handler in endpoints.items()]
+
+    async def stream(request: Request) -> Response:
+        return EventSourceResponse(_stream(viewer, request), ping=15)
+
+    routes += [
+        Route("/api/stream", stream),
+        Route("/", _page(viewer)),
+        Route("/runs/{run:path}", _page(viewer)),
+        Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    app.state.viewer = viewer
+    return app

@@ -1,0 +1,165 @@
+"""What one served ledger knows: the index of each run, the verify badge, the last trees replayed.
+
+A :class:`Viewer` answers the server's endpoints. It indexes a run the first time it is asked
+about it and then brings the index up to date, reading only what was committed since, whenever the
+head moved. The verify badge is computed in a worker thread (verifying a large ledger takes a
+while) and again once the head moved. Trees replayed for a context's data and for diffs are kept,
+the last few, so clicking through one point's contexts replays it once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from .. import ContextTree, CtxlogError, IntegrityError, UnknownCheckpointError, audit
+from .data import run_json, run_status, structure_json, verify_json
+from .index import RunIndex
+from .timeline import Spans, spans
+
+__all__ = ["TREES_KEPT", "Viewer"]
+
+TREES_KEPT = 4
+"""How many replayed trees a viewer keeps."""
+
+
+class Viewer:
+    """The read-only view of the ledger at ``path`` (read with ``key`` when given)."""
+
+    def __init__(self, path: str, key: bytes | str | None = None) -> None:
+        self.path, self.key = str(path), key
+        self.location = audit.redacted(self.path)
+        self._indexes: dict[str, RunIndex] = {}
+        self._spans: dict[str, Spans] = {}
+        self._trees: OrderedDict[tuple[str, int], ContextTree] = OrderedDict()
+        self._lock = threading.Lock()
+        self._verified: tuple[int, dict[str, Any]] | None = None
+        self._verifying: threading.Thread | None = None
+
+    # -- the ledger --------------------------------------------------------------------------
+
+    def head(self) -> int:
+        """The offset of the last event (0 when empty); an IntegrityError when the head does not link."""
+        return audit.head(self.path, key=self.key)[0]
+
+    def badge(self) -> dict[str, Any]:
+        """The verify badge of the present head, started in a worker when it is not known yet."""
+        try:
+            head = self.head()
+        except IntegrityError as exc:  # the head itself is not the chain's: verify says where
+            head = -1 if exc.offset is None else -exc.offset
+        with self._lock:
+            known = self._verified
+            if (known is None or known[0] != head) and (self._verifying is None or not self._verifying.is_alive()):
+                self._verifying = threading.Thread(target=self._verify, args=(head,), daemon=True)
+                self._verifying.start()
+        return known[1] if known is not None else verify_json(None)
+
+    def _verify(self, head: int) -> None:
+        try:
+            badge = verify_json(audit.verify(self.path, key=self.key))
+        except CtxlogError as exc:
+            badge = verify_json(None, str(exc))
+        with self._lock:
+            self._verified = (head, badge)
+
+    def wait_verified(self, timeout: float | None = None) -> dict[str, Any]:
+        """The badge once a verification finished (for the report and tests)."""
+        self.badge()
+        thread = self._verifying
+        if thread is not None:
+            thread.join(timeout)
+        return self.badge()
+
+    # -- runs and their indexes ----------------------------------------------------------------
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, with its status when its index is built (None until then)."""
+        with audit.runs(self.path, key=self.key) as infos:
+            found = list(infos)
+        listed = []
+        for info in found:
+            index = self._indexes.get(info.run)
+            ready = index is not None and index.offset >= info.last_offset
+            listed.append(run_json(info, run_status(index) if ready and index is not None else None))
+        return listed
+
+    def run_info(self, run: str) -> dict[str, Any]:
+        """One run as the runs view lists it, with its checkpoints and the ledger's head."""
+        index = self.index(run)
+        info = next(r for r in self.runs() if r["run"] == run)
+        marks = [
+            {"name": c.name, "offset": c.offset, "auto": c.auto, "context": c.context} for c in self.checkpoints(run)
+        ]
+        return {**info, "head": index.offset, "exact_until": index.exact_until, "checkpoints_list": marks}
+
+    def index(self, run: str) -> RunIndex:
+        """The index of ``run``, up to date (UnknownRunError when the ledger has no such run)."""
+        with self._lock:
+            index = self._indexes.get(run)
+        if index is None:
+            audit.Follower(self.path, run=run, key=self.key).close()  # the run must exist
+            index = RunIndex(self.path, run, self.key)
+            with self._lock:
+                index = self._indexes.setdefault(run, index)
+        index.update()
+        return index
+
+    def spans(self, run: str) -> Spans:
+        """The packed timeline spans of ``run``, repacked when its index moved."""
+        index = self.index(run)
+        with index.lock:
+            packed = self._spans.get(run)
+            if packed is None or packed.version != index.version:
+                packed = self._spans[run] = spans(index)
+        return packed
+
+    def point(self, run: str, at: str | None) -> int:
+        """The offset ``at`` stands for in ``run`` (a checkpoint name or an offset; the run's last
+        event when None); UnknownCheckpointError, saying what exists, when it is neither."""
+        index = self.index(run)
+        if at is None or at == "":
+            return index.last_offset
+        for info in self.checkpoints(run):
+            if info.name == at:
+                return info.offset
+        text = at.strip()
+        first = index.first_offset
+        if text.isascii() and text.isdigit() and first <= int(text) <= index.offset:
+            return int(text)
+        names = ", ".join(i.name for i in self.checkpoints(run)[:20]) or "(none)"
+        raise UnknownCheckpointError(
+            f"no checkpoint or offset {at!r} in run {run!r}: its offsets span {first}..{index.offset}; "
+            f"checkpoints: {names}"
+        )
+
+    def checkpoints(self, run: str) -> list[audit.CheckpointInfo]:
+        """The checkpoints of ``run``, in order."""
+        with audit.checkpoints(self.path, run=run, key=self.key) as infos:
+            return list(infos)
+
+    # -- trees -----------------------------------------------------------------------------------
+
+    def tree(self, run: str, offset: int) -> ContextTree:
+        """The replayed tree of ``run`` at ``offset`` (kept among the last TREES_KEPT)."""
+        with self._lock:
+            tree = self._trees.get((run, offset))
+            if tree is not None:
+                self._trees.move_to_end((run, offset))
+                return tree
+        tree = audit.replay(self.path, run=run, until=offset, key=self.key)
+        with self._lock:
+            self._trees[(run, offset)] = tree
+            while len(self._trees) > TREES_KEPT:
+                self._trees.popitem(last=False)
+        return tree
+
+    def structure(self, run: str, offset: int, opened: set[str]) -> dict[str, Any]:
+        """The tree's structure at ``offset``: from the index where it is exact, else replayed."""
+        index = self.index(run)
+        if index.exact_at(offset):
+            with index.lock:
+                return index.structure(offset, opened)
+        interrupted = {n.id for n in index.nodes.values() if n.closed_status == "interrupted"}
+        return structure_json(self.tree(run, offset), opened, interrupted)
