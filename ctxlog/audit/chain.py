@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from ..errors import IntegrityError, LedgerError
+from ..errors import IntegrityError, InvalidArgumentError, LedgerError
 from ..ledger import (
     SCHEMA_VERSION,
     ExportHeader,
@@ -27,19 +27,40 @@ from ..ledger import (
     redacted,
 )
 from .access import opened, verified_whole
+from .otlp import OtlpExport, write_otlp
 from .verification import verify
 
-__all__ = ["export", "import_", "migrate"]
+__all__ = ["EXPORT_FORMATS", "export", "import_", "migrate"]
+
+EXPORT_FORMATS = ("jsonl", "otlp")
+"""What ``export`` writes: the whole ledger as JSON Lines, or one run as OTLP/JSON traces."""
 
 
-def export(path: str, out: BinaryIO, *, verify: bool = False, key: bytes | str | None = None) -> ExportHeader:
-    """Write the ledger at ``path`` as JSON Lines to ``out``: a header, then one row a line with
-    every column. Payloads are the exact stored text, so an import re-verifies the chain byte for
-    byte. With ``verify`` the whole ledger is verified first (under its ``key``).
+def export(
+    path: str,
+    out: BinaryIO,
+    *,
+    verify: bool = False,
+    key: bytes | str | None = None,
+    format: str = "jsonl",
+    run: str | None = None,
+) -> ExportHeader | OtlpExport:
+    """Write the ledger at ``path`` to ``out``. ``format="jsonl"``: the whole ledger as JSON Lines,
+    a header, then one row a line with every column; payloads are the exact stored text, so an
+    import re-verifies the chain byte for byte. ``format="otlp"``: ``run`` (the only run when
+    None) as OpenTelemetry trace data in the protobuf JSON mapping, one span per context (see
+    ``docs/otel.md``), the same bytes every time. With ``verify`` the whole ledger is verified
+    first (under its ``key``).
     """
+    if format not in EXPORT_FORMATS:
+        raise InvalidArgumentError(f"export format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
+    if format == "jsonl" and run is not None:
+        raise InvalidArgumentError("a JSON Lines export holds the whole ledger; --run goes with --format otlp")
     if verify:
         verified_whole(path, key)
     with opened(path, key) as ledger:
+        if format == "otlp":
+            return write_otlp(ledger, ledger.choose_run(run), out)
         return ledger.export(out)
 
 

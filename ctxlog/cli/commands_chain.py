@@ -17,6 +17,7 @@ from .options import (
     ledger_argument,
     output_file,
     progress_bar,
+    run_option,
     verify_option,
 )
 from .render import to_json
@@ -72,22 +73,35 @@ def verify(ledger: str, key: bytes | None, head: tuple[int, str] | None, as_json
 )
 @verify_option
 @key_file_option
-def export(ledger: str, output: str, verify: bool, key: bytes | None) -> None:
-    """Write the whole ledger as JSON Lines: a header, then one event a line.
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "otlp"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: the whole ledger, to import again; otlp: one run as OpenTelemetry traces (OTLP/JSON).",
+)
+@run_option
+def export(ledger: str, output: str, verify: bool, key: bytes | None, fmt: str, run: str | None) -> None:
+    """Write the whole ledger as JSON Lines (a header, then one event a line), or one run as OTLP/JSON.
 
-    Every column is kept, the payload as its exact stored text, so `ctxlog import` re-verifies
-    the chain byte for byte.
+    JSON Lines keeps every column, the payload as its exact stored text, so `ctxlog import`
+    re-verifies the chain byte for byte. `--format otlp` writes the run as OpenTelemetry trace
+    data a collector accepts: one span per step and branch, checkpoints and merges as events.
 
     \b
-    Example:
+    Examples:
       ctxlog export ctx.db -o ctx.jsonl
+      ctxlog export ctx.db --run plan-42 --format otlp -o spans.json
     """
     if output != "-" and os.path.realpath(output) in {os.path.realpath(ledger + s) for s in LEDGER_FILES}:
         raise BadFile(f"{output}: that is the ledger's own file; export to another path")
     with output_file(output) as out:
-        header = audit.export(ledger, out, verify=verify, key=key)
-    if output != "-":
-        click.echo(f"exported {header.events} events of {redacted(ledger)} to {output}, head {header.head}", err=True)
+        written = audit.export(ledger, out, verify=verify, key=key, format=fmt, run=run)
+    if output != "-" and isinstance(written, audit.ExportHeader):
+        click.echo(f"exported {written.events} events of {redacted(ledger)} to {output}, head {written.head}", err=True)
+    elif output != "-":
+        click.echo(f"exported run {written.run!r} of {redacted(ledger)} to {output}: {written.spans} spans", err=True)
 
 
 @click.command(name="import")
