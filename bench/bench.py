@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cases  # noqa: E402
 import harness  # noqa: E402
+import langgraph_chat  # noqa: E402
 import report  # noqa: E402
 
 # Which ctxlog-side profiles explain a row, where the row's own key is not one (``--profile missed``).
@@ -183,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             f"LangGraph goal (load a step >= 0.5x SqliteSaver.get_tuple while bytes per step <= 0.25x): {both} "
             f"(load {goal['peer-load']}, bytes {goal['peer-bytes']})"
         )
+    if langgraph_chat.available():  # the 500-turn chat graph on both LangGraph savers
+        print(langgraph_chat.section(args.workdir, turns=50 if args.quick else 500) + "\n")
     print(f"Total run time: {elapsed:.1f} s")
     for key, text in profiles.items():
         print(f"\n## Profile of the ctxlog side: {key}\n\n```\n{text.rstrip()}\n```")

@@ -14,6 +14,7 @@ import base64
 import math
 from typing import Any
 
+import msgspec
 import ormsgpack
 
 from ...errors import CtxlogError, InvalidValueError
@@ -24,6 +25,8 @@ TAG = "$serde"
 """The key that marks a value stored as serializer bytes rather than as itself."""
 
 _MAX_PLAIN_DEPTH = 64
+_copy = msgspec.json.Decoder().decode
+_copy_encoder = msgspec.json.Encoder()
 _INT_RANGE = (-(2**63), 2**64 - 1)
 
 
@@ -80,7 +83,11 @@ def stored_signature(serde: Any, stored: Any) -> tuple[str, bytes]:
 
 
 def decode(serde: Any, stored: Any) -> Any:
-    """The value ``stored`` holds, restored by the serializer."""
+    """The value ``stored`` holds, restored by the serializer. A value stored as itself is one the
+    serializer gives back as it is (that was checked when it was written): a copy of it is returned."""
+    if not (type(stored) is dict and TAG in stored):
+        plain = stored is None or type(stored) in (str, int, float, bool)
+        return stored if plain else _copy(_copy_encoder.encode(stored))
     typed = stored_signature(serde, stored)
     try:
         return serde.loads_typed(typed)

@@ -4,7 +4,7 @@ One pass over a run's records builds a :class:`ThreadIndex`; the saver then keep
 with what it appends itself. The keys the saver writes into a namespace's context are named here:
 ``checkpoint`` (the checkpoint without its channel values, with its parent and metadata),
 ``channel:NAME`` (a channel's version and value, or its length when it is a list, whose items are
-``channel:NAME[i]``), ``write:CHECKPOINT:TASK:IDX`` (a pending write) and, in the root context,
+``channel:NAME[i]``), ``write:CHECKPOINT:TASK`` (a task's pending writes) and, in the root context,
 ``hide-before:NS`` and ``hide-run:RUN_ID`` (what ``prune`` and ``delete_for_runs`` hid). A
 ``deleted_run`` tombstone forgets every checkpoint before it.
 """
@@ -44,9 +44,9 @@ def item_key(channel_key: str, i: int) -> str:
     return f"{channel_key}[{i}]"
 
 
-def write_key(checkpoint_id: str, task_id: str, idx: int) -> str:
-    """The key of pending write ``idx`` of ``task_id`` against ``checkpoint_id``."""
-    return f"{WRITE}{checkpoint_id}:{task_id}:{idx}"
+def write_key(checkpoint_id: str, task_id: str) -> str:
+    """The key of the pending writes of ``task_id`` against ``checkpoint_id``."""
+    return f"{WRITE}{checkpoint_id}:{task_id}"
 
 
 class Entry(NamedTuple):
@@ -128,9 +128,10 @@ class ThreadIndex:
         if key == HEADER:
             self._headers[context] = value
         elif key.startswith(WRITE):
-            ns = self.ns_of.get(context, "")
-            w = Write(value["task"], value["idx"], value["channel"], value["value"], value["path"])
-            self._writes.setdefault((ns, value["checkpoint"]), {})[(w.task, w.idx)] = w
+            held = self._writes.setdefault((self.ns_of.get(context, ""), value["checkpoint"]), {})
+            task, path = value["task"], value["path"]
+            for w in value["writes"]:
+                held[(task, w["idx"])] = Write(task, w["idx"], w["channel"], w["value"], path)
         elif key.startswith(HIDE_BEFORE):
             self.hidden_before[key[len(HIDE_BEFORE) :]] = value
         elif key.startswith(HIDE_RUN):
@@ -190,6 +191,6 @@ class ThreadIndex:
         found = self._writes.get((entry.ns, entry.id), {}).values()
         return sorted(found, key=lambda w: (w.path, w.task, w.idx))
 
-    def has_write(self, ns: str, checkpoint_id: str, task: str, idx: int) -> bool:
-        """Whether that write is already stored."""
-        return (task, idx) in self._writes.get((ns, checkpoint_id), {})
+    def task_writes(self, ns: str, checkpoint_id: str, task: str) -> dict[int, Write]:
+        """The writes of ``task`` against ``checkpoint_id`` stored so far, by index."""
+        return {idx: w for (t, idx), w in self._writes.get((ns, checkpoint_id), {}).items() if t == task}

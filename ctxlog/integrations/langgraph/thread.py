@@ -167,17 +167,21 @@ class ThreadState:
         self.sigs.pop((ns, channel), None)
 
     def put_writes(self, serde: Any, ns: str, checkpoint_id: str, writes: Any, task: str, path: str) -> None:
-        """Record pending writes of ``task`` against ``checkpoint_id``: a write already stored is
-        kept, but writes to LangGraph's special channels (errors, interrupts …) replace theirs."""
+        """Record pending writes of ``task`` against ``checkpoint_id``, one key per task: a write already
+        stored is kept, but writes to LangGraph's special channels (errors, interrupts …) replace theirs."""
         replace = all(channel in _SPECIAL for channel, _ in writes)
+        held = self.index.task_writes(ns, checkpoint_id, task)
+        stored = {idx: {"idx": idx, "channel": w.channel, "value": w.value} for idx, w in held.items()}
+        for i, (channel, value) in enumerate(writes):
+            idx = _SPECIAL.get(channel, i)
+            if replace or idx not in stored:
+                stored[idx] = {"idx": idx, "channel": channel, "value": encode(serde, value)}
+        if stored.keys() == held.keys() and not replace:
+            return
+        body = {"checkpoint": checkpoint_id, "task": task, "path": path, "writes": [stored[i] for i in sorted(stored)]}
         with self.mgr.transaction():
             self.switch(self.context(ns))
-            for i, (channel, value) in enumerate(writes):
-                idx = _SPECIAL.get(channel, i)
-                if not replace and self.index.has_write(ns, checkpoint_id, task, idx):
-                    continue
-                body = {"checkpoint": checkpoint_id, "task": task, "idx": idx, "channel": channel, "path": path}
-                self.set(ns, write_key(checkpoint_id, task, idx), {**body, "value": encode(serde, value)})
+            self.set(ns, write_key(checkpoint_id, task), body)
 
     def mark(self, key: str, value: Any) -> None:
         """Set a marker (``hide-before:`` …) in the root context."""
