@@ -41,7 +41,7 @@ from .merge import merge_into
 from .policies import IsolationLevel, MergePolicy
 from .state import ExecutionContext, decode_tree_state
 from .tree import ContextTree
-from .values import MAX_DEPTH, MAX_VALUE_BYTES, check_value
+from .values import MAX_DEPTH, MAX_VALUE_BYTES, check_value, too_deep
 
 __all__ = ["AUTO_PREFIX", "apply", "fold", "is_auto_name"]
 
@@ -116,8 +116,10 @@ def _set(tree: ContextTree, r: Record, e: ValueSet) -> None:
     if len(e.key) > MAX_NAME_BYTES // 4 and len(e.key.encode()) > MAX_NAME_BYTES:
         raise _Impossible(f"its key is longer than {MAX_NAME_BYTES} bytes")
     payload = r.payload
-    if len(payload) > MAX_VALUE_BYTES + 4096 or payload.count("[") + payload.count("{") > MAX_DEPTH:
-        check_value(e.value, e.key)  # only a value this large or this bracketed can break the limits
+    if len(payload) > MAX_VALUE_BYTES + 4096 or (
+        payload.count("[") + payload.count("{") > MAX_DEPTH and too_deep(payload.encode(), MAX_DEPTH + 1)
+    ):  # a decoded payload is JSON by construction: only its size and depth (one level for the event) can be wrong
+        check_value(e.value, e.key)
     put(tree, ctx.data, e.key, e.value)
 
 
@@ -233,6 +235,16 @@ _HANDLERS: dict[type, Callable[[ContextTree, Record, Event], None]] = {
 }
 _KIND = {cls: cls.__struct_config__.tag for cls in _HANDLERS}  # type: ignore[attr-defined]
 
+
+def _set_checked(tree: ContextTree, r: Record, e: ValueSet) -> None:
+    """A live ``set``: its value was checked against the limits before it was appended."""
+    ctx = _live(tree, r.context)
+    _caused(r, ctx.created_offset)
+    put(tree, ctx.data, e.key, e.value)
+
+
+_LIVE_HANDLERS = {**_HANDLERS, ValueSet: _set_checked}
+
 _BROKEN = (
     msgspec.DecodeError,
     msgspec.ValidationError,
@@ -254,19 +266,23 @@ def _unreplayable(record: Record, exc: Exception) -> IntegrityError:
     return IntegrityError(f"offset {record.offset}: {reason}; run ctxlog verify", record.offset, reason)
 
 
-def _step(tree: ContextTree, record: Record, event: Event, seq: int) -> None:
+def _step(tree: ContextTree, record: Record, event: Event, seq: int, handlers: dict = _HANDLERS) -> None:
     """Check that ``record`` comes next in the run, then apply it."""
     if record.seq != seq + 1 or record.run != tree.run:
         raise _Impossible(f"it is seq {record.seq} of run {record.run!r} where seq {seq + 1} of {tree.run!r} is due")
     if _KIND.get(type(event)) != record.kind:
         raise _Impossible(f"its row says {record.kind!r} but its payload holds a {_KIND.get(type(event))!r} event")
-    _HANDLERS[type(event)](tree, record, event)
+    handlers[type(event)](tree, record, event)
 
 
 def apply(tree: ContextTree, record: Record, event: Event | None = None) -> ContextTree:
-    """Fold one record into ``tree`` (``event`` is its decoded payload when the caller has it)."""
+    """Fold one record into ``tree``. ``event`` is its decoded payload when the caller has it: a
+    live operation's, whose values were already checked against the limits."""
     try:
-        _step(tree, record, decode_event(record.payload) if event is None else event, tree.seq)
+        if event is None:
+            _step(tree, record, decode_event(record.payload), tree.seq)
+        else:
+            _step(tree, record, event, tree.seq, _LIVE_HANDLERS)
     except (_Impossible, *_BROKEN) as exc:
         raise _unreplayable(record, exc) from exc
     tree.offset = record.offset
