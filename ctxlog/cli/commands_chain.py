@@ -90,7 +90,7 @@ def export(ledger: str, output: str, verify: bool, key: bytes | None, fmt: str, 
     data a collector accepts: one span per step and branch, checkpoints and merges as events.
 
     \b
-    Examples:
+    Example:
       ctxlog export ctx.db -o ctx.jsonl
       ctxlog export ctx.db --run plan-42 --format otlp -o spans.json
     """
