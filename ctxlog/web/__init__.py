@@ -66,6 +66,7 @@ def serve(
     except OSError as exc:
         sock.close()
         raise ViewerUnavailableError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(128)  # connections wait in the backlog until the server accepts them
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))

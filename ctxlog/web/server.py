@@ -63,7 +63,11 @@ def _run(viewer: Viewer, request: Request) -> str:
 
 
 def _ledger(viewer: Viewer, request: Request) -> dict[str, Any]:
-    return {"location": viewer.location, "head": viewer.head(), "verify": viewer.badge()}
+    try:
+        head: int | None = viewer.head()
+    except IntegrityError:  # the badge says where
+        head = None
+    return {"location": viewer.location, "head": head, "verify": viewer.badge()}
 
 
 def _runs(viewer: Viewer, request: Request) -> dict[str, Any]:

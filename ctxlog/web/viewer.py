@@ -2,15 +2,18 @@
 
 A :class:`Viewer` answers the server's endpoints. It indexes a run the first time it is asked
 about it and then brings the index up to date, reading only what was committed since, whenever the
-head moved. The verify badge is computed in a worker thread (verifying a large ledger takes a
-while) and again once the head moved. Trees replayed for a context's data and for diffs are kept,
+head moved. The verify badge is computed in a worker process (verifying a large ledger takes a
+while, and holds an interpreter) and again once the head moved. Trees replayed for a context's data and for diffs are kept,
 the last few, so clicking through one point's contexts replays it once.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from .. import ContextTree, CtxlogError, IntegrityError, UnknownCheckpointError, audit
@@ -22,6 +25,13 @@ __all__ = ["TREES_KEPT", "Viewer"]
 
 TREES_KEPT = 4
 """How many replayed trees a viewer keeps."""
+
+
+def _verified(path: str, key: bytes | str | None) -> dict[str, Any]:
+    try:
+        return verify_json(audit.verify(path, key=key))
+    except CtxlogError as exc:
+        return verify_json(None, str(exc))
 
 
 class Viewer:
@@ -57,10 +67,12 @@ class Viewer:
         return known[1] if known is not None else verify_json(None)
 
     def _verify(self, head: int) -> None:
+        """Verify in another process: the walk of a large ledger would hold this one's interpreter."""
         try:
-            badge = verify_json(audit.verify(self.path, key=self.key))
-        except CtxlogError as exc:
-            badge = verify_json(None, str(exc))
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                badge = pool.submit(_verified, self.path, self.key).result()
+        except (OSError, BrokenProcessPool) as exc:
+            badge = verify_json(None, f"cannot verify: {exc}")
         with self._lock:
             self._verified = (head, badge)
 

@@ -181,7 +181,7 @@
       const opened = c.shown_children !== undefined;
       const label = h("span", { class: `node-label status-${c.status}${id === t.current_id ? " current" : ""}${id === state.selected ? " selected" : ""}`,
         onclick: () => { state.selected = id; contextPanel(run, offset, id); treeSelect(id); } },
-        c.name, c.id !== c.name ? h("span", { class: "id" }, ` ${c.id}`), " ", pill(c.status),
+        c.name, c.id !== c.name ? h("span", { class: "id" }, ` ${c.id}`) : null, " ", pill(c.status),
         c.is_parallel ? h("span", { class: "tag" }, "parallel") : null,
         c.isolation !== "inherit" ? h("span", { class: "tag" }, c.isolation) : null);
       const twisty = h("span", { class: "twisty", onclick: () => toggle(id) }, c.child_count ? (opened ? "▾" : "▸") : "·");
