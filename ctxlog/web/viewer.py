@@ -3,17 +3,18 @@
 A :class:`Viewer` answers the server's endpoints. It indexes a run the first time it is asked
 about it and then brings the index up to date, reading only what was committed since, whenever the
 head moved. The verify badge is computed in a worker process (verifying a large ledger takes a
-while, and holds an interpreter) and again once the head moved. Trees replayed for a context's data and for diffs are kept,
-the last few, so clicking through one point's contexts replays it once.
+while, and holds an interpreter) and again once the head moved. Trees replayed for a context's
+data are kept, the last few, so clicking through one point's contexts replays it once.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from .. import ContextTree, CtxlogError, IntegrityError, UnknownCheckpointError, audit
@@ -21,17 +22,22 @@ from .data import run_json, run_status, structure_json, verify_json
 from .index import RunIndex
 from .timeline import Spans, spans
 
-__all__ = ["TREES_KEPT", "Viewer"]
+__all__ = ["TREES_KEPT", "Viewer", "verify_main"]
 
 TREES_KEPT = 4
 """How many replayed trees a viewer keeps."""
 
 
-def _verified(path: str, key: bytes | str | None) -> dict[str, Any]:
+def verify_main() -> None:
+    """The worker process of a badge: verify the ledger named by the first argument (under the
+    key read from stdin, if any) and print the badge as JSON."""
+    os.nice(10)
+    key = sys.stdin.buffer.read() or None
     try:
-        return verify_json(audit.verify(path, key=key))
+        badge = verify_json(audit.verify(sys.argv[1], key=key))
     except CtxlogError as exc:
-        return verify_json(None, str(exc))
+        badge = verify_json(None, str(exc))
+    print(json.dumps(badge))
 
 
 class Viewer:
@@ -67,11 +73,18 @@ class Viewer:
         return known[1] if known is not None else verify_json(None)
 
     def _verify(self, head: int) -> None:
-        """Verify in another process: the walk of a large ledger would hold this one's interpreter."""
+        """Verify in another process (at a lower priority): the walk of a large ledger would
+        hold this one's interpreter for as long."""
+        key = self.key.encode("utf-8") if isinstance(self.key, str) else self.key or b""
         try:
-            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                badge = pool.submit(_verified, self.path, self.key).result()
-        except (OSError, BrokenProcessPool) as exc:
+            done = subprocess.run(
+                [sys.executable, "-c", "from ctxlog.web.viewer import verify_main; verify_main()", self.path],
+                input=key,
+                capture_output=True,
+                check=False,
+            )
+            badge = json.loads(done.stdout) if done.returncode == 0 else verify_json(None, done.stderr.decode()[-500:])
+        except (OSError, ValueError) as exc:
             badge = verify_json(None, f"cannot verify: {exc}")
         with self._lock:
             self._verified = (head, badge)

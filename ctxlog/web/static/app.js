@@ -309,6 +309,7 @@
 
   async function start() {
     src = REPORT ? await CtxlogReport.open() : new Server();
+    CONFIG.source = src; // the data source, for scripts (and tests) driving the page
     if (REPORT) { document.getElementById("live").textContent = CONFIG.generated; }
     try { await header(); } catch (err) { badge({ state: "error", reason: err.message }); }
     await show();

@@ -68,7 +68,7 @@ const CtxlogReport = (() => {
   class Source {
     constructor(data, events) {
       this.d = data;
-      this.events = events; // [offset, seq, time, kind, context, cause, hash, payload]
+      this.rows = events; // [offset, seq, time, kind, context, cause, hash, payload]
       this.clones = [emptyTree(data.run.run)];
       this.folded = { tree: emptyTree(data.run.run), i: 0 };
       this.interrupted = new Set(data.interrupted);
@@ -77,8 +77,8 @@ const CtxlogReport = (() => {
     async runs() { return { runs: [this.d.run] }; }
     async run() { return this.d.run; }
     indexOf(offset) { // events folded to reach offset
-      let lo = 0, hi = this.events.length;
-      while (lo < hi) { const m = (lo + hi) >> 1; if (this.events[m][0] <= offset) lo = m + 1; else hi = m; }
+      let lo = 0, hi = this.rows.length;
+      while (lo < hi) { const m = (lo + hi) >> 1; if (this.rows[m][0] <= offset) lo = m + 1; else hi = m; }
       return lo;
     }
     point(at) {
@@ -100,7 +100,7 @@ const CtxlogReport = (() => {
         f = { tree: structuredClone(this.clones[k]), i: k * CLONE_EVERY };
       }
       while (f.i < n) {
-        apply(f.tree, this.events[f.i], this.d.keyframes);
+        apply(f.tree, this.rows[f.i], this.d.keyframes);
         f.i += 1;
         if (f.i % CLONE_EVERY === 0 && this.clones.length === f.i / CLONE_EVERY) this.clones.push(structuredClone(f.tree));
       }
@@ -175,9 +175,9 @@ const CtxlogReport = (() => {
     async timeline(run, t0, t1) { return CtxlogLayout.layout(this.d.spans, t0, t1); }
     async events(run, after, limit) {
       const i = this.indexOf(after);
-      const rows = this.events.slice(i, i + limit).map(([offset, seq, time, kind, context, cause, hash, payload]) =>
+      const rows = this.rows.slice(i, i + limit).map(([offset, seq, time, kind, context, cause, hash, payload]) =>
         ({ offset, run, seq, time, kind, context, cause, hash, payload }));
-      return { run, after, events: rows, more: i + limit < this.events.length };
+      return { run, after, events: rows, more: i + limit < this.rows.length };
     }
   }
 
