@@ -186,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     if langgraph_chat.available():  # the 500-turn chat graph on both LangGraph savers
         print(langgraph_chat.section(args.workdir, turns=50 if args.quick else 500) + "\n")
+    if not args.only:  # the viewer's figures (bench/viewer.py): a 1M-event run, or a small one with --quick
+        import viewer
+
+        print(viewer.section(**({"events": 20_000, "report_events": 5_000} if args.quick else {})) + "\n")
     print(f"Total run time: {elapsed:.1f} s")
     for key, text in profiles.items():
         print(f"\n## Profile of the ctxlog side: {key}\n\n```\n{text.rstrip()}\n```")
