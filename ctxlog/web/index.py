@@ -59,7 +59,12 @@ class RunIndex:
         """The offset of the run's first event (0 while it has none)."""
         self.last_offset = 0
         """The offset of the run's last event."""
+        self.first_ts = 0
         self.last_ts = 0
+        self.events = 0
+        """How many events the run has."""
+        self.checkpoints = 0
+        """How many of them are checkpoints."""
         self.version = 0
         self.lock = threading.Lock()
 
@@ -81,8 +86,10 @@ class RunIndex:
 
     def _note(self, r: audit.Record) -> None:
         self.last_ts, self.last_offset = r.ts, r.offset
-        self.first_offset = self.first_offset or r.offset
+        self.first_offset, self.first_ts = self.first_offset or r.offset, self.first_ts or r.ts
+        self.events += 1
         kind = r.kind
+        self.checkpoints += kind == "checkpoint"
         if kind in ("entered", "initialized"):
             e = msgspec.json.decode(r.payload)
             parent = e.get("parent")

@@ -120,17 +120,28 @@ def _events(viewer: Viewer, request: Request) -> dict[str, Any]:
 
 
 async def _stream(viewer: Viewer, request: Request) -> AsyncIterator[dict[str, str]]:
-    last: object = None
-    while True:
-        try:
-            head: object = await asyncio.to_thread(viewer.head)
-            runs = await asyncio.to_thread(viewer.runs) if head != last else None
-        except CtxlogError as exc:
-            head, runs = str(exc), []
-        if head != last:
-            last = head
-            yield {"event": "head", "data": json.dumps({"head": head, "runs": runs})}
-        await asyncio.sleep(STREAM_SECONDS)
+    """A ``head`` event at once, then one each time the head moved: the head and, for each run
+    that grew, its last offset (read from the rows committed since, not from the whole log)."""
+    follower = None
+    try:
+        follower = await asyncio.to_thread(audit.Follower, viewer.path, after=0, key=viewer.key)
+        follower.offset = await asyncio.to_thread(follower.head)
+        yield {"event": "head", "data": json.dumps({"head": follower.offset, "runs": []})}
+        while True:
+            await asyncio.sleep(STREAM_SECONDS)
+            grown: dict[str, int] = {}
+            batch = await asyncio.to_thread(follower.poll)
+            while batch:
+                grown.update((r.run, r.offset) for r in batch)
+                batch = await asyncio.to_thread(follower.poll)
+            if grown:
+                runs = [{"run": run, "last_offset": last} for run, last in grown.items()]
+                yield {"event": "head", "data": json.dumps({"head": follower.offset, "runs": runs})}
+    except CtxlogError as exc:
+        yield {"event": "failure", "data": json.dumps({"error": str(exc)})}
+    finally:
+        if follower is not None:
+            follower.close()
 
 
 def _page(viewer: Viewer) -> Callable[[Request], Awaitable[Response]]:

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from typing import Any
 
 from .. import ContextTree, CtxlogError, IntegrityError, UnknownCheckpointError, audit
-from .data import run_json, run_status, structure_json, verify_json
+from .data import iso, run_json, run_status, structure_json, verify_json
 from .index import RunIndex
 from .timeline import Spans, spans
 
@@ -52,6 +52,7 @@ class Viewer:
         self._lock = threading.Lock()
         self._verified: tuple[int, dict[str, Any]] | None = None
         self._verifying: threading.Thread | None = None
+        self._runs: tuple[int, list[audit.RunInfo]] | None = None
 
     # -- the ledger --------------------------------------------------------------------------
 
@@ -100,20 +101,41 @@ class Viewer:
     # -- runs and their indexes ----------------------------------------------------------------
 
     def runs(self) -> list[dict[str, Any]]:
-        """Every run, with its status when its index is built (None until then)."""
-        with audit.runs(self.path, key=self.key) as infos:
-            found = list(infos)
+        """Every run, with its status when its index is built (None until then); read again only
+        once the head moved (counting a large run's events takes a while)."""
+        head = self.head()
+        with self._lock:
+            cached = self._runs if self._runs is not None and self._runs[0] == head else None
+        if cached is None:
+            with audit.runs(self.path, key=self.key) as infos:
+                cached = (head, list(infos))
+            with self._lock:
+                self._runs = cached
         listed = []
-        for info in found:
+        for info in cached[1]:
             index = self._indexes.get(info.run)
             ready = index is not None and index.offset >= info.last_offset
             listed.append(run_json(info, run_status(index) if ready and index is not None else None))
         return listed
 
     def run_info(self, run: str) -> dict[str, Any]:
-        """One run as the runs view lists it, with its checkpoints and the ledger's head."""
+        """One run as the runs view lists it, from its index, with its checkpoints and the head."""
         index = self.index(run)
-        info = next(r for r in self.runs() if r["run"] == run)
+        with self._lock:
+            known = {} if self._runs is None else {i.run: i for i in self._runs[1]}
+        source = known.get(run)
+        info = {
+            "run": run,
+            "events": index.events,
+            "first_offset": index.first_offset,
+            "last_offset": index.last_offset,
+            "first_time": iso(index.first_ts),
+            "last_time": iso(index.last_ts),
+            "checkpoints": index.checkpoints,
+            "status": run_status(index),
+            "source": getattr(source, "source", None),
+            "source_offset": getattr(source, "source_offset", None),
+        }
         marks = [
             {"name": c.name, "offset": c.offset, "auto": c.auto, "context": c.context} for c in self.checkpoints(run)
         ]

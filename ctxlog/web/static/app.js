@@ -11,7 +11,7 @@
   let src = null;
   let route = null;
   let live = null; // what the open view redraws when the run grows: a function, or null
-  const state = { open: new Set(), selected: null, chainLast: 0, runLast: {} };
+  const state = { open: new Set(), selected: null, chainLast: 0 };
 
   // -- small DOM helpers ------------------------------------------------------------------------
   function h(tag, attrs, ...kids) {
@@ -294,16 +294,21 @@
   }
   function listen() {
     const stream = new EventSource("/api/stream");
-    stream.addEventListener("head", async (ev) => {
+    let busy = false, again = false;
+    const redraw = async () => {
+      if (busy) { again = true; return; }
+      busy = true;
+      try { if (live) await live(); header(); } catch (err) { failure(err); }
+      busy = false;
+      if (again) { again = false; redraw(); }
+    };
+    stream.addEventListener("head", (ev) => {
       const msg = JSON.parse(ev.data);
-      const moved = (msg.runs || []).filter((r) => state.runLast[r.run] !== r.last_offset);
-      for (const r of msg.runs || []) state.runLast[r.run] = r.last_offset;
       document.getElementById("live").textContent = `live · head ${msg.head}`;
-      if (!moved.length || !live) return;
-      if (route.run === null || moved.some((r) => r.run === route.run)) {
-        try { await live(); } catch (err) { failure(err); }
-        header();
-      }
+      if (live && (route.run === null ? msg.runs.length : msg.runs.some((r) => r.run === route.run))) redraw();
+    });
+    stream.addEventListener("failure", (ev) => {
+      document.getElementById("live").textContent = JSON.parse(ev.data).error;
     });
   }
 
