@@ -14,6 +14,7 @@ from __future__ import annotations
 from . import audit
 from .audit import replay
 from .errors import (
+    BranchCancelledError,
     CheckpointError,
     ConcurrencyError,
     ContextError,
@@ -29,6 +30,8 @@ from .errors import (
     NotALedgerError,
     NotInitializedError,
     ReadOnlyError,
+    RunExistsError,
+    RunOwnedError,
     SchemaVersionError,
     StorageError,
     UnknownCheckpointError,
@@ -72,6 +75,9 @@ __all__ = [
     "UnknownContextError",
     "UnknownKeyError",
     "UnknownRunError",
+    "BranchCancelledError",
+    "RunExistsError",
+    "RunOwnedError",
     "__version__",
     "audit",
     "current",

@@ -33,6 +33,7 @@ from __future__ import annotations
 __all__ = [
     "MAX_NAME_BYTES",
     "shown",
+    "BranchCancelledError",
     "CheckpointError",
     "ConcurrencyError",
     "ContextError",
@@ -48,6 +49,8 @@ __all__ = [
     "NotALedgerError",
     "NotInitializedError",
     "ReadOnlyError",
+    "RunExistsError",
+    "RunOwnedError",
     "SchemaVersionError",
     "StorageError",
     "UnknownCheckpointError",
@@ -93,6 +96,10 @@ class UnknownContextError(ContextError, KeyError):
 
 class ContextStateError(ContextError):
     """The context exists but cannot take this operation (exited, root, not a child …)."""
+
+
+class BranchCancelledError(ContextStateError):
+    """A branch of a ``fail_fast`` group stopped (or never ran) because another branch failed first."""
 
 
 class UnknownKeyError(ContextError, KeyError):
@@ -150,6 +157,14 @@ class KeyMismatchError(LedgerError):
 
 class ConcurrencyError(LedgerError):
     """Another writer appended to this run since this manager last saw it: reopen and retry."""
+
+
+class RunOwnedError(ConcurrencyError):
+    """Another live manager holds the run for writing: wait for it to close, or open with ``takeover=True``."""
+
+
+class RunExistsError(LedgerError):
+    """The run was to be new (``exists=False``) but the ledger already holds it: pick another name."""
 
 
 class ReadOnlyError(LedgerError):

@@ -63,6 +63,7 @@ ERRORS = {
     "ContextStateError", "UnknownKeyError", "NotInitializedError", "CheckpointError", "UnknownCheckpointError",
     "DuplicateCheckpointError", "DeserializeError", "LedgerError", "NotALedgerError", "SchemaVersionError",
     "UnknownRunError", "KeyMismatchError", "ConcurrencyError", "ReadOnlyError", "StorageError", "IntegrityError",
+    "BranchCancelledError", "RunExistsError", "RunOwnedError",
 }  # fmt: skip
 COMMANDS = {
     "replay", "tree", "log", "runs", "checkpoints", "get", "diff", "verify", "head", "export", "import_", "graph",

@@ -71,10 +71,12 @@ class Switched(Event, tag="switched"):
 
 
 class Merged(Event, tag="merged"):
-    """``child``'s own data was merged into the row's context (its parent) with ``policy``."""
+    """``child``'s own data was merged into the row's context (its parent) with ``policy``; only
+    the keys ``keys`` of it when they are given (a selective merge)."""
 
     child: str
     policy: str
+    keys: list[str] | None = None
 
 
 class Exited(Event, tag="exited"):

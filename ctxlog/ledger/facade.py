@@ -18,6 +18,7 @@ from .chain import GENESIS, Chain, check_key
 from .events import CheckpointTaken, Event, Record
 from .meta import check_meta, new_meta
 from .migration import copy_rechained
+from .owners import RunLock
 from .reader import Anchor, Progress, Reader, counted
 from .store import SCHEMA_VERSION, RunInfo, Store
 from .stores import open_store
@@ -60,6 +61,7 @@ class Ledger:
         self._writer = Writer(
             store, self._chain, self.genesis, key_missing=self._key_missing, check=self._reader.links.check_tail
         )
+        self._locks: list[RunLock] = []
         if check:
             self._reader.links.check_edges()
 
@@ -272,8 +274,21 @@ class Ledger:
         rows = source.records()
         return copy_rechained(self._store, self._chain, self.genesis, rows, total=total, progress=progress)
 
+    def has_run(self, run: str) -> bool:
+        """Whether the ledger holds a row of ``run`` (one index probe)."""
+        return self._store.has_run(run)
+
+    def lock_run(self, path: str, run: str) -> None:
+        """Hold ``run``'s write lock (``path`` is where this ledger was opened) until :meth:`close`;
+        RunOwnedError naming the holder when another live manager has it."""
+        lock = RunLock.take(path, self.ledger_id, run)
+        if lock is not None:
+            self._locks.append(lock)
+
     def close(self) -> None:
-        """Close the store; an open transaction is rolled back."""
+        """Close the store, letting go of every run lock; an open transaction is rolled back."""
+        for lock in getattr(self, "_locks", ()):
+            lock.release()
         self._writer.abandon()
         self._store.close()
 

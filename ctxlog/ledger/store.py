@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import itertools
 from collections.abc import Iterator
 
 import msgspec
@@ -22,7 +21,6 @@ from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError
 from .events import Record
 
 __all__ = [
-    "BATCH_BYTES",
     "NO_BOUND",
     "RUN_NAMES",
     "SCHEMA_VERSION",
@@ -32,8 +30,6 @@ __all__ = [
     "Store",
     "check_synchronous",
     "clamp",
-    "next_batch",
-    "up_to",
     "SCHEMA_VERSIONS",
 ]
 
@@ -56,43 +52,6 @@ RUN_NAMES = (  # a walk of the (run, seq) index, one probe per run, not a scan o
     "SELECT run FROM names WHERE run IS NOT NULL"
 )
 """The names of the runs, sorted: the same SQL on every engine."""
-
-
-BATCH_BYTES = 8 << 20
-"""About how many bytes of rows a streamed read holds at once, however large the rows."""
-
-
-def up_to(records: Iterator[Record], until: int | None) -> Iterator[Record]:
-    """``records`` (of one run, by seq) up to offset ``until``: the stream ends at the first row
-    past it, the rest of the run left unread."""
-    if until is None:
-        return records
-    return itertools.takewhile(lambda r: r.offset <= until, records)
-
-
-_NUMBERS = frozenset({int, float, type(None)})
-_TEXTS = frozenset({str, bytes})
-
-
-def rows_bytes(rows: list[tuple]) -> int:
-    """The characters and bytes of the text and BLOB cells of ``rows``, a column at a time in C."""
-    total = 0
-    for column in zip(*rows, strict=True):
-        types = set(map(type, column))
-        if types <= _TEXTS:
-            total += sum(map(len, column))
-        elif not types <= _NUMBERS:
-            total += sum(len(cell) for cell in column if isinstance(cell, (str, bytes)))
-    return total
-
-
-def next_batch(rows: list[tuple], batch: int, most: int) -> int:
-    """How many rows to fetch next: twice as many while they are small, fewer once they are large,
-    so that a batch holds about BATCH_BYTES (rows of 16 MiB values are fetched one at a time)."""
-    size = rows_bytes(rows)
-    if size * 2 <= BATCH_BYTES:
-        return min(most, batch * 2)
-    return max(1, min(most, BATCH_BYTES * len(rows) // max(size, 1)))
 
 
 def clamp(bound: int | None) -> int:

@@ -47,12 +47,14 @@ def run_arg(value: object) -> str:
 
 
 def enum_arg(cls: type, value: object, what: str) -> Any:
-    """A member of ``cls`` from a member, its value or its name (any case)."""
+    """A member of ``cls`` from a member, its value or its name (any case; ``-`` for ``_``, so
+    ``"keep-existing"``, the CCOS spelling, is ``KEEP_EXISTING``)."""
     try:
         return cls(value)
     except ValueError:
-        if isinstance(value, str) and value.upper() in cls.__members__:
-            return cls.__members__[value.upper()]
+        name = value.upper().replace("-", "_") if isinstance(value, str) else ""
+        if name in cls.__members__:
+            return cls.__members__[name]
         choices = ", ".join(m.value for m in cls)  # type: ignore[attr-defined]
         raise InvalidArgumentError(f"{what} must be one of {choices}, got {value!r}") from None
 

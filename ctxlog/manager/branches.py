@@ -13,20 +13,18 @@ not depend on which branch finished first; only the interleaving of their events
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from ..errors import ContextStateError, CtxlogError, InvalidArgumentError
+from ..errors import ContextStateError
 from ..projections import IsolationLevel, MergePolicy
 from . import edits
-from .arguments import id_arg, isolation_arg, merge_arg, positive_int_arg
+from .arguments import id_arg, isolation_arg, merge_arg
 from .session import Session
 from .steps import Step
 
-__all__ = ["Branch", "Branches", "current", "run_aparallel", "run_parallel"]
+__all__ = ["Branch", "Branches", "current", "enter_branch", "leave_branch", "running_branch"]
 
 T = TypeVar("T")
 
@@ -53,15 +51,21 @@ class Branch:
 
     ``id`` is the branch's own context; :attr:`current_id` the innermost step open in it;
     ``manager`` the ContextManager that ran the branch. Handles are made by ``parallel`` and
-    ``aparallel`` (``Branch(session, manager, context_id)``), not by callers.
+    ``aparallel`` (``Branch(session, manager, context_id, runners)``, ``runners`` the functions
+    that run nested groups), not by callers.
     """
 
-    __slots__ = ("_session", "manager", "id", "_stack")
+    __slots__ = ("_session", "manager", "id", "name", "_stack", "_runners")
 
-    def __init__(self, session: Session, manager: Any, context_id: str) -> None:
+    def __init__(
+        self, session: Session, manager: Any, context_id: str, runners: tuple[Any, Any] = (None, None)
+    ) -> None:
         self._session = session
+        self._runners = runners  # the group runners (thread, task) for nested parallel groups
         self.manager = manager
         self.id = context_id
+        self.name = session.tree.contexts[context_id].name
+        """The branch's name (its id is ``name``, or ``name-2`` … on a retry): what scopes its steps."""
         self._stack = [context_id]
 
     @property
@@ -89,11 +93,12 @@ class Branch:
     ) -> Step:
         """A step inside this branch, for ``with`` or ``async with`` (as ``ContextManager.step``).
 
-        ``name`` is scoped by the branch (``<branch id>.<name>``); ``isolation`` is how the step
-        reads its parents; ``merge`` merges it back into the enclosing context when it ends well.
+        ``name`` is scoped by the branch's name (``<branch name>.<name>``, the same on a retry);
+        ``isolation`` is how the step reads its parents; ``merge`` merges it back into the enclosing
+        context when it ends well.
         The manager's current context is not touched.
         """
-        level, policy, scoped = isolation_arg(isolation), merge_arg(merge), f"{self.id}.{id_arg(name, 'name')}"
+        level, policy, scoped = isolation_arg(isolation), merge_arg(merge), f"{self.name}.{id_arg(name, 'name')}"
         session, stack = self._session, self._stack
 
         def open_step() -> str:
@@ -126,11 +131,16 @@ class Branch:
         branches: Branches[T],
         merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
         max_workers: int | None = None,
+        *,
+        fail_fast: bool = False,
+        timeout: float | None = None,
     ) -> list[T] | dict[str, T]:
         """Nested parallel branches under this handle's context, merged back into it (see
-        ``ContextManager.parallel`` for ``branches``, ``merge`` and ``max_workers``)."""
-        session, manager, parent = self._session, self.manager, self._stack[-1]
-        return run_parallel(session, manager, parent, branches, merge, max_workers, prefix=f"{self.id}.")
+        ``ContextManager.parallel`` for ``branches``, ``merge``, ``max_workers``, ``fail_fast`` and
+        ``timeout``)."""
+        run = self._runners[0]
+        args = (self._session, self.manager, self._stack[-1], branches, merge, max_workers, f"{self.name}.")
+        return run(*args, fail_fast=fail_fast, timeout=timeout)  # type: ignore[no-any-return]
 
     async def aset(self, key: str, value: Any) -> None:
         """``set(key, value)`` with the ledger write off the event loop."""
@@ -145,11 +155,15 @@ class Branch:
         branches: Branches[Awaitable[T]],
         merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
         max_workers: int | None = None,
+        *,
+        fail_fast: bool = False,
+        timeout: float | None = None,
     ) -> list[T] | dict[str, T]:
         """Nested coroutine branches under this handle's context (as ``parallel``: ``branches``,
-        ``merge``, ``max_workers``)."""
-        session, manager, parent = self._session, self.manager, self._stack[-1]
-        return await run_aparallel(session, manager, parent, branches, merge, max_workers, prefix=f"{self.id}.")
+        ``merge``, ``max_workers``, ``fail_fast``, ``timeout``)."""
+        run = self._runners[1]
+        args = (self._session, self.manager, self._stack[-1], branches, merge, max_workers, f"{self.name}.")
+        return await run(*args, fail_fast=fail_fast, timeout=timeout)  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return f"Branch(id={self.id!r}, current_id={self.current_id!r})"
@@ -159,137 +173,16 @@ Branches = Sequence[Callable[[Branch], T]] | Mapping[str, Callable[[Branch], T]]
 """A list of callables (each named after its function) or a dict of them by branch name."""
 
 
-def _branch_name(fn: object, index: int) -> str:
-    """A branch is named after its function (``worker``, ``worker-2`` …), else ``parallel-<i>``."""
-    name = getattr(fn, "__name__", "")
-    return name if isinstance(name, str) and name.isidentifier() else f"parallel-{index}"
+def running_branch() -> Branch | None:
+    """The branch handle of the code running now, or None outside every branch."""
+    return _CURRENT.get()
 
 
-def _plan(
-    s: Session,
-    manager: Any,
-    parent_id: str | None,
-    branches: Branches[Any],
-    merge: MergePolicy | str | None,
-    max_workers: int | None,
-    prefix: str,
-) -> tuple[list[str], list[Callable[[Branch], Any]], list[Branch], MergePolicy | None]:
-    """Check the arguments and open one isolated parallel context per branch, in branch order."""
-    if isinstance(branches, Mapping):
-        names, funcs = [id_arg(n, "branch name") for n in branches], list(branches.values())
-    elif isinstance(branches, Sequence) and not isinstance(branches, (str, bytes)):
-        funcs = list(branches)
-        names = [_branch_name(fn, i) for i, fn in enumerate(funcs, start=1)]
-    else:
-        kind = type(branches).__name__
-        raise InvalidArgumentError(f"branches must be a list of callables or a dict of them, not {kind}")
-    for fn in funcs:
-        if not callable(fn):
-            raise InvalidArgumentError(f"every branch must be callable, got {fn!r}")
-    positive_int_arg(max_workers, "max_workers", optional=True)
-    policy = merge_arg(merge)
-    with s.lock:
-        if s.ledger.in_transaction:
-            raise ContextStateError("parallel() cannot run inside transaction(): branches write from other threads")
-        isolated = IsolationLevel.ISOLATED
-        ids = [edits.open_child(s, parent_id, prefix + name, isolated, parallel=True, switch=False) for name in names]
-    return names, funcs, [Branch(s, manager, cid) for cid in ids], policy
+def enter_branch(handle: Branch) -> contextvars.Token[Branch | None]:
+    """Make ``handle`` the branch of the code running now (undo with :func:`leave_branch`)."""
+    return _CURRENT.set(handle)
 
 
-def _finish(s: Session, handles: list[Branch], outcomes: list[tuple[bool, Any]], policy: MergePolicy | None) -> None:
-    """Merge the branches that succeeded into their parent in branch order and close them; raise the failures.
-
-    A branch whose context vanished meanwhile (a restore from another thread) counts as failed.
-    """
-    failures: list[BaseException] = []
-    with s.lock:
-        for handle, (ok, value) in zip(handles, outcomes, strict=True):
-            ctx = s.tree.contexts.get(handle.id)
-            if ctx is None:
-                failures.append(ContextStateError(f"branch {handle.id!r} is gone from the tree (restored away?)"))
-            elif ok and ctx.status == "active":
-                try:
-                    edits.close(s, ctx, policy, switch=False)
-                except CtxlogError as exc:
-                    failures.append(exc)
-            elif not ok:
-                edits.fail(s, handle.id, value, switch=False)
-                failures.append(value)
-    if failures:
-        group = ExceptionGroup if all(isinstance(f, Exception) for f in failures) else BaseExceptionGroup
-        raise group(f"{len(failures)} of {len(handles)} parallel branches failed", failures)
-
-
-def _results(names: list[str], branches: Branches[Any], outcomes: list[tuple[bool, Any]]) -> Any:
-    values = [value for _, value in outcomes]
-    return dict(zip(names, values, strict=True)) if isinstance(branches, Mapping) else values
-
-
-def run_parallel(
-    s: Session,
-    manager: Any,
-    parent_id: str | None,
-    branches: Branches[T],
-    merge: MergePolicy | str | None,
-    max_workers: int | None,
-    prefix: str = "",
-) -> Any:
-    """Run ``branches`` on threads, each on its own parallel context under ``parent_id``; the
-    handles report ``manager`` as theirs."""
-    names, funcs, handles, policy = _plan(s, manager, parent_id, branches, merge, max_workers, prefix)
-    if not funcs:
-        return _results(names, branches, [])
-
-    def run(fn: Callable[[Branch], T], handle: Branch) -> tuple[bool, Any]:
-        token = _CURRENT.set(handle)
-        try:
-            return True, fn(handle)
-        except BaseException as exc:
-            edits.fail(s, handle.id, exc, switch=False)
-            return False, exc
-        finally:
-            _CURRENT.reset(token)
-
-    with ThreadPoolExecutor(max_workers=max_workers or len(funcs), thread_name_prefix="ctxlog-branch") as pool:
-        futures = [
-            pool.submit(contextvars.copy_context().run, run, fn, h) for fn, h in zip(funcs, handles, strict=True)
-        ]
-        outcomes = [f.result() for f in futures]
-    _finish(s, handles, outcomes, policy)
-    return _results(names, branches, outcomes)
-
-
-async def run_aparallel(
-    s: Session,
-    manager: Any,
-    parent_id: str | None,
-    branches: Branches[Awaitable[T]],
-    merge: MergePolicy | str | None,
-    max_workers: int | None,
-    prefix: str = "",
-) -> Any:
-    """Run coroutine ``branches`` as tasks, each on its own parallel context under ``parent_id``."""
-    plan = await asyncio.to_thread(_plan, s, manager, parent_id, branches, merge, max_workers, prefix)
-    names, funcs, handles, policy = plan
-    gate = asyncio.Semaphore(max_workers or max(len(funcs), 1))
-
-    async def run(fn: Callable[[Branch], Awaitable[T]], handle: Branch) -> tuple[bool, Any]:
-        _CURRENT.set(handle)
-        try:
-            async with gate:
-                return True, await fn(handle)
-        except BaseException as exc:
-            await asyncio.to_thread(edits.fail, s, handle.id, exc, switch=False)
-            return False, exc
-
-    tasks = [asyncio.ensure_future(run(fn, h)) for fn, h in zip(funcs, handles, strict=True)]
-    try:
-        outcomes = list(await asyncio.gather(*tasks))
-    except asyncio.CancelledError:
-        settled = await asyncio.gather(*tasks, return_exceptions=True)
-        outcomes = [o if isinstance(o, tuple) else (False, o) for o in settled]
-        with contextlib.suppress(BaseExceptionGroup):
-            _finish(s, handles, outcomes, policy)
-        raise
-    await asyncio.to_thread(_finish, s, handles, outcomes, policy)
-    return _results(names, branches, outcomes)
+def leave_branch(token: contextvars.Token[Branch | None]) -> None:
+    """Undo :func:`enter_branch`."""
+    _CURRENT.reset(token)

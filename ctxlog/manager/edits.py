@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import ContextStateError, UnknownKeyError
+from ..errors import ContextStateError, InvalidArgumentError, UnknownKeyError
 from ..ledger import Deleted, Entered, Event, Exited, Failed, Merged, ValueSet
 from ..projections import (
     ContextTree,
@@ -25,7 +25,19 @@ from ..projections import (
 from .arguments import name_arg
 from .session import Session
 
-__all__ = ["MAX_ERROR_CHARS", "close", "fail", "leave", "live", "open_child", "read", "remove", "target", "write"]
+__all__ = [
+    "MAX_ERROR_CHARS",
+    "close",
+    "fail",
+    "keys_arg",
+    "leave",
+    "live",
+    "open_child",
+    "read",
+    "remove",
+    "target",
+    "write",
+]
 
 MAX_ERROR_CHARS = 1000
 """The longest exception type or message a ``failed`` event keeps."""
@@ -130,6 +142,16 @@ def _active_descendants(tree: ContextTree, ctx: ExecutionContext) -> list[Execut
     return order[::-1]
 
 
+def keys_arg(keys: object) -> list[str] | None:
+    """``keys`` (the keys a selective merge takes) as a list of distinct valid keys, or None for all."""
+    if keys is None:
+        return None
+    if isinstance(keys, (str, bytes)) or not hasattr(keys, "__iter__"):
+        raise InvalidArgumentError(f"keys must be a list of key names, not {type(keys).__name__}")
+    chosen = [check_key(k) for k in keys]
+    return list(dict.fromkeys(chosen))
+
+
 def close(
     s: Session,
     ctx: ExecutionContext,
@@ -137,6 +159,7 @@ def close(
     error: BaseException | None = None,
     *,
     switch: bool = True,
+    keys: list[str] | None = None,
 ) -> None:
     """Close ``ctx`` (merged into its parent first when ``merge``), its active descendants first,
     deepest first, so none is left stranded.
@@ -154,15 +177,17 @@ def close(
             moves = open_child_ctx.id == s.tree.current_id
             s.append(_closing(error, switch=moves), open_child_ctx.id, open_child_ctx.created_offset)
         if merge is not None:
-            s.append(Merged(child=ctx.id, policy=merge.value), parent.id, ctx.created_offset)
+            s.append(Merged(child=ctx.id, policy=merge.value, keys=keys), parent.id, ctx.created_offset)
         moves = switch or ctx.id == s.tree.current_id
         s.append(_closing(error, switch=moves), ctx.id, ctx.created_offset)
 
 
-def leave(s: Session, context_id: str, merge: MergePolicy | None, *, switch: bool = True) -> None:
+def leave(
+    s: Session, context_id: str, merge: MergePolicy | None, *, switch: bool = True, keys: list[str] | None = None
+) -> None:
     """Close the active context ``context_id`` normally (see :func:`close`)."""
     with s.lock:
-        close(s, live(s, context_id), merge, switch=switch)
+        close(s, live(s, context_id), merge, switch=switch, keys=keys)
 
 
 def fail(s: Session, context_id: str, exc: BaseException, *, switch: bool = True) -> None:

@@ -7,9 +7,7 @@ thread-safe: the session's re-entrant lock serialises operations on it.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Awaitable, Iterator
 from typing import Any, TypeVar
 
 import msgspec
@@ -27,10 +25,11 @@ from ..projections import (
 )
 from . import edits, history
 from .arguments import enum_arg, id_arg, isolation_arg, merge_arg, name_arg, positive_int_arg, run_arg
-from .branches import Branches, run_aparallel, run_parallel
+from .flow import Flow
 from .history import Checkpoint
+from .lifecycle import resume_arg
+from .ownership import claim_run
 from .session import ROOT, Session, load_tree
-from .steps import Step
 
 __all__ = ["ContextManager"]
 
@@ -38,7 +37,7 @@ T = TypeVar("T")
 _encoder = msgspec.json.Encoder()
 
 
-class ContextManager:
+class ContextManager(Flow):
     """The context tree of one run, backed by an append-only ledger at ``path``.
 
     ``path`` is a SQLite file, ``":memory:"`` or a PostgreSQL URL. ``run`` names the run (a new
@@ -48,6 +47,14 @@ class ContextManager:
     and every ``snapshot_interval`` events are candidates for a projection snapshot, written once
     the log has outgrown the last one, so reopening a run or replaying it folds a tail bounded by
     the tree's size rather than the log's length.
+
+    ``exists`` says whether the run must already exist (True: a mistyped name is an
+    UnknownRunError), must be new (False), or either (None). A run has one writer at a time: while
+    another manager (in any process on this machine, or on any machine for PostgreSQL) holds it,
+    opening it raises RunOwnedError naming the holder, unless ``takeover`` (the holder's next write
+    then fails with ConcurrencyError); a holder that died holds nothing. ``resume`` is what
+    reopening does with the steps the last writer left open: ``"interrupt"`` records them failed
+    as ``Interrupted`` (see :attr:`interrupted`), ``"keep"`` leaves them open.
     """
 
     def __init__(
@@ -59,15 +66,21 @@ class ContextManager:
         key: bytes | str | None = None,
         synchronous: str = "FULL",
         snapshot_interval: int = 10_000,
+        exists: bool | None = None,
+        takeover: bool = False,
+        resume: str = "interrupt",
     ) -> None:
         if run is not None:
             run_arg(run)
+        resume = resume_arg(resume)
         interval = positive_int_arg(checkpoint_interval, "checkpoint_interval", optional=True)
         every = positive_int_arg(snapshot_interval, "snapshot_interval")
         ledger = Ledger.open(str(path), key=key, synchronous=synchronous)
         try:
             name = run if run is not None else f"run-{uuid.uuid4().hex[:12]}"
+            claim_run(ledger, str(path), name, exists=exists if run is not None else False, takeover=takeover)
             self._session = Session(ledger, name, checkpoint_interval=interval, snapshot_interval=every)  # type: ignore[arg-type]
+            self._interrupted = self.interrupt() if resume == "interrupt" else []
         except BaseException:
             ledger.close()
             raise
@@ -121,53 +134,58 @@ class ContextManager:
 
     def set(self, key: str, value: Any) -> None:
         """Set ``key`` to ``value`` in the current context (``value`` must be JSON-shaped)."""
-        edits.write(self._session, None, key, value)
+        edits.write(self._s(), None, key, value)
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """The value of ``key`` as the current context resolves it, else ``default``."""
-        return edits.read(self._session, None, key, default)
+    def get(self, key: str, default: Any = None, *, context_id: str | None = None) -> Any:
+        """The value of ``key`` as the current context (or ``context_id``) resolves it, else
+        ``default``; a copy of that value only, never of the tree."""
+        return edits.read(self._s() if context_id is None else self._session, context_id, key, default)
 
     def delete(self, key: str) -> None:
         """Remove ``key`` from the current context's own data (a KeyError if it holds none)."""
-        edits.remove(self._session, None, key)
+        edits.remove(self._s(), None, key)
 
     def enter_step(self, name: str, isolation: IsolationLevel | str = IsolationLevel.INHERIT) -> str:
         """Create a child ``name`` of the current context with ``isolation``, make it current, and
         return its id (``name``, or ``name-2`` … when taken)."""
-        return edits.open_child(self._session, None, id_arg(name, "name"), isolation_arg(isolation))
+        return edits.open_child(self._s(), None, id_arg(name, "name"), isolation_arg(isolation))
 
-    def exit_step(self, merge: MergePolicy | str | None = None) -> ExecutionContext:
-        """Leave the current context (merging it into its parent first when ``merge``); return a copy of it."""
-        policy, s = merge_arg(merge), self._session
+    def exit_step(self, merge: MergePolicy | str | None = None, *, keys: list[str] | None = None) -> ExecutionContext:
+        """Leave the current context (merging it, or only its ``keys``, into its parent first when
+        ``merge``); return a copy of it."""
+        policy, s, chosen = merge_arg(merge), self._s(), edits.keys_arg(keys)
         with s.operation():
             if s.tree.current_id is None:
                 raise NotInitializedError(f"run {s.run!r} has no context to exit")
             ctx = s.tree.context()
-            edits.close(s, ctx, policy)
+            edits.close(s, ctx, policy, keys=chosen)
             return ctx.copy()
 
     def create_parallel_context(self, name: str | None = None) -> str:
         """Create an ISOLATED child ``name`` of the current context marked parallel; current stays."""
         name = "parallel" if name is None else id_arg(name, "name")
-        return edits.open_child(self._session, None, name, IsolationLevel.ISOLATED, parallel=True, switch=False)
+        return edits.open_child(self._s(), None, name, IsolationLevel.ISOLATED, parallel=True, switch=False)
 
     def switch_to(self, context_id: str) -> None:
         """Make the active context ``context_id`` current."""
-        s = self._session
+        s = self._s()
         with s.operation():
             target = edits.live(s, context_id)
             s.append(Switched(), target.id, s.tree.context().created_offset)
 
-    def merge_child_to_parent(self, child_id: str, policy: MergePolicy | str = MergePolicy.KEEP_EXISTING) -> None:
-        """Merge the own data of context ``child_id`` into its parent's, by ``policy``."""
+    def merge_child_to_parent(
+        self, child_id: str, policy: MergePolicy | str = MergePolicy.KEEP_EXISTING, *, keys: list[str] | None = None
+    ) -> None:
+        """Merge the own data of context ``child_id`` (only its ``keys`` when given) into its
+        parent's, by ``policy``."""
         level: MergePolicy = enum_arg(MergePolicy, policy, "policy")
-        s = self._session
+        s, chosen = self._s(), edits.keys_arg(keys)
         with s.operation():
             child = s.tree.context(name_arg(child_id, "child_id"))
             if child.parent_id is None:
                 raise ContextStateError(f"{child.id!r} is the root; it has no parent to merge into")
             edits.live(s, child.parent_id)
-            s.append(Merged(child=child.id, policy=level.value), child.parent_id, child.created_offset)
+            s.append(Merged(child=child.id, policy=level.value, keys=chosen), child.parent_id, child.created_offset)
 
     def begin_isolated(self, name: str) -> str:
         """Create an ISOLATED child ``name`` of the current context and make it current."""
@@ -176,7 +194,7 @@ class ContextManager:
     def end_isolated(self, child_id: str, policy: MergePolicy | str = MergePolicy.KEEP_EXISTING) -> None:
         """Merge the isolated child ``child_id`` into its parent by ``policy``, close it, make the parent current."""
         level: MergePolicy = enum_arg(MergePolicy, policy, "policy")
-        s = self._session
+        s = self._s()
         with s.operation():
             edits.close(s, edits.live(s, child_id), level)
 
@@ -185,12 +203,12 @@ class ContextManager:
     def checkpoint(self, name: str) -> Checkpoint:
         """Record a checkpoint ``name`` (unique in the run); restore it or replay until it later by
         its name or its offset."""
-        return history.checkpoint(self._session, name)
+        return history.checkpoint(self._s(), name)
 
     def restore(self, checkpoint: str | int) -> None:
         """Make the tree exactly as it was at ``checkpoint``: a checkpoint name or an offset of this
         run. Recorded as an event; history is never rewritten."""
-        history.restore(self._session, checkpoint)
+        history.restore(self._s(), checkpoint)
 
     def tree_at(self, checkpoint: str | int) -> ContextTree:
         """The tree as it stood at ``checkpoint`` (a name or an offset of this run), read through
@@ -212,72 +230,9 @@ class ContextManager:
 
     def deserialize(self, data: bytes | str) -> None:
         """Replace the whole tree, current context included, with the serialized tree ``data``."""
-        history.deserialize(self._session, data)
-
-    # -- structured steps and branches -----------------------------------------------------------
-
-    def step(
-        self,
-        name: str,
-        isolation: IsolationLevel | str = IsolationLevel.INHERIT,
-        merge: MergePolicy | str | None = None,
-    ) -> Step:
-        """A step for a ``with`` (or ``async with``) body; the block gets the step's context id.
-
-        ``name`` and ``isolation`` are as for :meth:`enter_step`; ``merge`` (a MergePolicy, or
-        None for no merge) merges the step into its parent when the body ends well. When the body
-        raises, the step is recorded ``failed``, exited without merge, and the exception propagates.
-        """
-        name, level, policy, s = id_arg(name, "name"), isolation_arg(isolation), merge_arg(merge), self._session
-        return Step(
-            lambda: edits.open_child(s, None, name, level),
-            lambda cid, exc: edits.fail(s, cid, exc),
-            lambda cid: edits.leave(s, cid, policy),
-        )
-
-    def astep(
-        self,
-        name: str,
-        isolation: IsolationLevel | str = IsolationLevel.INHERIT,
-        merge: MergePolicy | str | None = None,
-    ) -> Step:
-        """:meth:`step` (same ``name``, ``isolation`` and ``merge``) for ``async with``: entering
-        and leaving are written off the event loop."""
-        return self.step(name, isolation, merge)
-
-    def parallel(
-        self,
-        branches: Branches[T],
-        merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
-        max_workers: int | None = None,
-    ) -> list[T] | dict[str, T]:
-        """Run callables at the same time, each given a Branch handle on its own parallel context.
-
-        ``branches`` is a list of callables (each named after its function) or a dict of them by
-        name; at most ``max_workers`` run at once (all when None). Results come back in branch
-        order (a dict for a dict of branches); the branches that succeeded are merged into the
-        current context by ``merge`` in branch order, whatever order they finished in. Failed
-        branches are recorded ``failed`` and raised together in an ExceptionGroup.
-        """
-        return run_parallel(self._session, self, None, branches, merge, max_workers)  # type: ignore[no-any-return]
-
-    async def aparallel(
-        self,
-        branches: Branches[Awaitable[T]],
-        merge: MergePolicy | str | None = MergePolicy.KEEP_EXISTING,
-        max_workers: int | None = None,
-    ) -> list[T] | dict[str, T]:
-        """:meth:`parallel` (same ``branches``, ``merge``, ``max_workers``) for coroutine functions,
-        run as tasks; ledger writes stay off the event loop."""
-        return await run_aparallel(self._session, self, None, branches, merge, max_workers)  # type: ignore[no-any-return]
+        history.deserialize(self._s(), data)
 
     # -- the session -----------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[ContextManager]:
-        """Operations inside commit as one transaction: all or none, log and live tree together."""
-        with self._session.transaction():
-            yield self
 
     def reload(self) -> None:
         """Rebuild the tree from the log: after a ConcurrencyError, to continue from what is stored."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from .check import check_tree_state
 from .diff import ContextDiff, KeyChange, TreeDiff, diff_trees
-from .folds import AUTO_PREFIX, apply, fold, is_auto_name
+from .folds import apply, fold
 from .journal import journal_mark, revert_journal, start_journal
 from .merge import deep_merge, merge_into, merged
-from .policies import IsolationLevel, MergePolicy
+from .policies import AUTO_PREFIX, IsolationLevel, MergePolicy, is_auto_name
 from .state import TREE_FORMAT, ExecutionContext, ProjectionState, TreeState, decode_tree_state
 from .tree import MAX_SNAPSHOT_BYTES, UNREADABLE_SNAPSHOT, ContextTree, identical, inflated
 from .values import (

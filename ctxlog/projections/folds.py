@@ -38,20 +38,12 @@ from ..ledger import (
 from .check import check_tree_state
 from .journal import add, assign, child, know, put, remove
 from .merge import merge_into
-from .policies import IsolationLevel, MergePolicy
+from .policies import IsolationLevel, MergePolicy, is_auto_name
 from .state import ExecutionContext, decode_tree_state
 from .tree import ContextTree
 from .values import MAX_DEPTH, MAX_VALUE_BYTES, check_value, too_deep
 
-__all__ = ["AUTO_PREFIX", "apply", "fold", "is_auto_name"]
-
-AUTO_PREFIX = "auto-"
-"""Automatic checkpoints are named ``auto-<offset>``; such names are reserved."""
-
-
-def is_auto_name(name: str) -> bool:
-    """Whether ``name`` has the reserved form of an automatic checkpoint."""
-    return name.startswith(AUTO_PREFIX) and name[len(AUTO_PREFIX) :].isdigit()
+__all__ = ["apply", "fold"]
 
 
 class _Impossible(Exception):
@@ -143,7 +135,8 @@ def _merged(tree: ContextTree, r: Record, e: Merged) -> None:
     if merging is None or merging.parent_id != r.context:
         raise _Impossible(f"it merges {e.child!r}, which is not a child of {r.context!r}")
     _caused(r, merging.created_offset)
-    merge_into(parent.data, merging.data, MergePolicy(e.policy), lambda data, key, value: put(tree, data, key, value))
+    data = merging.data if e.keys is None else {k: merging.data[k] for k in e.keys if k in merging.data}
+    merge_into(parent.data, data, MergePolicy(e.policy), lambda data, key, value: put(tree, data, key, value))
 
 
 def _close(tree: ContextTree, r: Record, status: str, switch: bool) -> None:
@@ -245,15 +238,8 @@ def _set_checked(tree: ContextTree, r: Record, e: ValueSet) -> None:
 
 _LIVE_HANDLERS = {**_HANDLERS, ValueSet: _set_checked}
 
-_BROKEN = (
-    msgspec.DecodeError,
-    msgspec.ValidationError,
-    KeyError,
-    ValueError,
-    TypeError,
-    AttributeError,
-    RecursionError,
-)
+_BROKEN = (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError, TypeError, AttributeError)
+_BROKEN += (RecursionError,)
 
 
 def _unreplayable(record: Record, exc: Exception) -> IntegrityError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["IsolationLevel", "MergePolicy"]
+__all__ = ["AUTO_PREFIX", "IsolationLevel", "MergePolicy", "is_auto_name"]
 
 
 class IsolationLevel(str, enum.Enum):
@@ -29,3 +29,12 @@ class MergePolicy(str, enum.Enum):
     KEEP_EXISTING = "keep_existing"
     OVERWRITE = "overwrite"
     MERGE = "merge"
+
+
+AUTO_PREFIX = "auto-"
+"""Automatic checkpoints are named ``auto-<offset>``; such names are reserved."""
+
+
+def is_auto_name(name: str) -> bool:
+    """Whether ``name`` has the reserved form of an automatic checkpoint."""
+    return name.startswith(AUTO_PREFIX) and name[len(AUTO_PREFIX) :].isdigit()

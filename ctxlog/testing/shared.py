@@ -101,7 +101,10 @@ class SharedStoreConformance(StoreConformance):
             reader.close()
 
     def test_stale_manager_gets_a_concurrency_error_and_recovers(self) -> None:
-        with ContextManager(self.location, run="r") as first, ContextManager(self.location, run="r") as second:
+        with (
+            ContextManager(self.location, run="r") as first,
+            ContextManager(self.location, run="r", takeover=True) as second,
+        ):
             first.set("a", 1)
             with pytest.raises(ConcurrencyError, match="reload"):
                 second.set("b", 2)

@@ -2,7 +2,9 @@
 
 Usage: python -m ctxlog.testing.writer LEDGER RUN COUNT [--retry]
 Prints ``committed <i>`` after each ``set("k<i % 7>", {"i": i, ...})`` returned (it is then durable).
-With ``--retry`` a ConcurrencyError reloads the run and tries the same operation again.
+With ``--retry`` a ConcurrencyError reloads the run and tries the same operation again, and the
+writer opens the run with ``takeover=True``: two such writers share one run, each refused a write
+whenever the other appended first.
 :func:`start_writer` starts one; :func:`kill_after_acknowledged` kills one with SIGKILL midway.
 """
 
@@ -50,7 +52,7 @@ def kill_after_acknowledged(path: str, run: str, rng: random.Random) -> int:
 def main(path: str, run: str, count: int, retry: bool) -> int:
     """Append to ``run`` of the ledger at ``path``, printing each acknowledged value; 0 when done."""
     conflicts = 0
-    with ContextManager(path, run=run) as mgr:
+    with ContextManager(path, run=run, takeover=retry) as mgr:
         i = 0
         while count < 0 or i < count:
             try:

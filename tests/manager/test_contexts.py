@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import ctxlog
 from ctxlog import (
     ContextManager,
     ContextStateError,
@@ -318,10 +319,28 @@ def test_reopening_a_run_resumes_it(ledger_path: str) -> None:
         mgr.checkpoint("cp")
         mgr.set("b", 2)
         tree = mgr.tree
-    with ContextManager(ledger_path, run="r") as again:
-        assert again.tree == tree and again.current_id == "s"
+    with ContextManager(ledger_path, run="r", resume="keep") as again:
+        assert again.tree == tree and again.current_id == "s" and again.open_steps == ["s"]
         again.set("c", 3)
-        assert again.tree.seq == tree.seq + 1
+        assert again.tree.seq == tree.seq + 1 and again.interrupted == []
+
+
+def test_reopening_interrupts_the_steps_the_last_writer_left_open(ledger_path: str) -> None:
+    with ContextManager(ledger_path, run="r") as mgr:
+        mgr.enter_step("s")
+        mgr.enter_step("inner")
+        mgr.set("b", 2)
+        offset = mgr.offset
+    with ContextManager(ledger_path, run="r") as again:
+        assert again.interrupted == ["s", "inner"] and again.open_steps == [] and again.current_id == "root"
+        tree = again.tree
+        assert [tree.contexts[c].status for c in ("s", "inner")] == ["failed", "failed"]
+        assert tree.contexts["inner"].data == {"b": 2} and again.get("b") is None
+    failed = [r for r in ctxlog.audit.log(ledger_path, run="r") if r.offset > offset]
+    assert [(r.kind, r.context) for r in failed] == [("failed", "inner"), ("failed", "s")]
+    assert all('"error_type":"Interrupted"' in r.payload for r in failed)
+    with ContextManager(ledger_path, run="r") as third:
+        assert third.interrupted == [] and third.offset == failed[-1].offset
 
 
 def test_many_runs_per_file(ledger_path: str) -> None:

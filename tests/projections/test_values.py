@@ -99,7 +99,7 @@ def test_depth_check_on_the_encoded_bytes_matches_a_walk(inner: object, extra: i
     """Brackets inside strings never count; the limit is exact however many brackets a value has."""
     value: object = inner
     for i in range(extra):
-        value = [value, "]]}}\\\"[{"] if i % 2 else {"k[": value}
+        value = [value, ']]}}\\"[{'] if i % 2 else {"k[": value}
     if wide:
         value = [value, [[] for _ in range(200)]]
     if _depth(value) > MAX_DEPTH:

@@ -501,7 +501,7 @@ def test_reopening_a_run_resumes_exactly(
             mgr.initialize()
             run_ops(mgr, first, blobs)
             tree, offset, checkpoints = mgr.tree, mgr.offset, mgr.checkpoints
-        with ContextManager(path, run=RUN) as mgr:
+        with ContextManager(path, run=RUN, resume="keep") as mgr:
             same_tree(mgr.tree, tree)
             assert (mgr.offset, mgr.checkpoints, mgr.current_id) == (offset, checkpoints, tree.current_id)
             run_ops(mgr, second, blobs)
@@ -516,7 +516,7 @@ def test_reopening_a_run_resumes_exactly(
         with ContextManager(path, run="other") as other:
             for k, v in interleave:
                 other.set(k, v)
-        with ContextManager(path, run=RUN) as mgr:
+        with ContextManager(path, run=RUN, resume="keep") as mgr:
             same_tree(mgr.tree, resumed)
             mgr.set("after", True)
             mgr.enter_step("later")
@@ -534,7 +534,7 @@ def test_a_stale_writer_is_refused_not_forked(ops: list[tuple], value: Any, fres
     with fresh_ledgers() as path:
         with ContextManager(path, run=RUN) as a:
             a.set("x", 1)
-            with ContextManager(path, run=RUN) as b:  # a second writer of the same run
+            with ContextManager(path, run=RUN, takeover=True, resume="keep") as b:  # a second writer of the run
                 run_ops(b, ops)
                 b.set("b", value)
                 b_tree = b.tree
@@ -543,7 +543,7 @@ def test_a_stale_writer_is_refused_not_forked(ops: list[tuple], value: Any, fres
                 a.set("x", 2)  # its view of the run is stale
             assert verify(path).events == head
             same_tree(a.tree, a_tree)
-        with ContextManager(path, run=RUN) as again:  # reopening gives what was stored
+        with ContextManager(path, run=RUN, resume="keep") as again:  # reopening gives what was stored
             same_tree(again.tree, b_tree)
             again.set("x", 3)
             b_tree = again.tree

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from ...errors import InvalidArgumentError, NotALedgerError
-from ..store import next_batch
+from ..batches import next_batch
 from ..urls import redacted, scrubbed
 from . import errors
 from .errors import psycopg, translated

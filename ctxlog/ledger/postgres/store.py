@@ -17,8 +17,9 @@ from collections import OrderedDict
 from collections.abc import Iterator
 
 from ...errors import InvalidArgumentError, NotALedgerError, ReadOnlyError, StorageError
+from ..batches import up_to
 from ..events import Record
-from ..store import NO_BOUND, RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp, up_to
+from ..store import NO_BOUND, RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp
 from ..urls import redacted
 from . import schema as Q
 from .catalog import catalog_problems

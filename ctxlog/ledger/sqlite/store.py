@@ -17,8 +17,9 @@ import sqlite_utils
 from msgspec.structs import astuple
 
 from ...errors import NotALedgerError, ReadOnlyError
+from ..batches import next_batch, up_to
 from ..events import Record
-from ..store import RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp, next_batch, up_to
+from ..store import RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp
 from . import schema as Q
 from .connection import BUSY_TIMEOUT_MS, connect, retry_locked, schema_rows
 from .errors import translated
