@@ -7,6 +7,7 @@ needs nothing but ctxlog. ``create_app`` is the ASGI app ``serve`` runs, for emb
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -34,9 +35,10 @@ def _web() -> Any:
     return server
 
 
-def create_app(path: str, *, key: bytes | str | None = None) -> Any:
-    """The viewer of the ledger at ``path`` (read with ``key`` when given) as a Starlette app."""
-    return _web().create_app(path, key=key)
+def create_app(path: str, *, key: bytes | str | None = None, warm: bool = True) -> Any:
+    """The viewer of the ledger at ``path`` (read with ``key`` when given) as a Starlette app;
+    with ``warm`` it reads the runs, their indexes and the verify badge at once, in a thread."""
+    return _web().create_app(path, key=key, warm=warm)
 
 
 def serve(
@@ -70,6 +72,8 @@ def serve(
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    # a live stream still open when Ctrl-C stops the server ends without its last chunk: not an error
+    logging.getLogger("uvicorn.error").addFilter(lambda r: "without completing response" not in r.getMessage())
     if ready is not None:
         ready(f"http://{shown}:{bound}/")
     try:

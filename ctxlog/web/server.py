@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -120,13 +121,16 @@ def _events(viewer: Viewer, request: Request) -> dict[str, Any]:
 
 
 async def _stream(viewer: Viewer, request: Request) -> AsyncIterator[dict[str, str]]:
-    """A ``head`` event at once, then one each time the head moved: the head and, for each run
-    that grew, its last offset (read from the rows committed since, not from the whole log)."""
+    """A ``head`` event at once, then one each time the head moved past ``?after=`` (the head
+    when absent): the head and, for each run that grew, its last offset (read from the rows
+    committed since, not from the whole log)."""
     follower = None
     try:
+        after = request.query_params.get("after", "")
         follower = await asyncio.to_thread(audit.Follower, viewer.path, after=0, key=viewer.key)
-        follower.offset = await asyncio.to_thread(follower.head)
-        yield {"event": "head", "data": json.dumps({"head": follower.offset, "runs": []})}
+        head = await asyncio.to_thread(follower.head)
+        follower.offset = min(int(after), head) if after.isdigit() and len(after) < 19 else head
+        yield {"event": "head", "data": json.dumps({"head": head, "runs": []})}
         while True:
             await asyncio.sleep(STREAM_SECONDS)
             grown: dict[str, int] = {}
@@ -169,8 +173,9 @@ def _names(viewer: Viewer) -> list[str]:
         return []
 
 
-def create_app(path: str, *, key: bytes | str | None = None) -> Starlette:
-    """The viewer of the ledger at ``path`` (read with ``key`` when given) as an ASGI app."""
+def create_app(path: str, *, key: bytes | str | None = None, warm: bool = True) -> Starlette:
+    """The viewer of the ledger at ``path`` (read with ``key`` when given) as an ASGI app; with
+    ``warm``, a thread reads the runs, their indexes and the badge at once, ahead of the pages."""
     viewer = Viewer(path, key)
     endpoints = {
         "ledger": _ledger,
@@ -195,4 +200,6 @@ def create_app(path: str, *, key: bytes | str | None = None) -> Starlette:
     ]
     app = Starlette(routes=routes)
     app.state.viewer = viewer
+    if warm:
+        threading.Thread(target=viewer.warm, daemon=True).start()
     return app

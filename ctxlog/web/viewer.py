@@ -53,6 +53,7 @@ class Viewer:
         self._verified: tuple[int, dict[str, Any]] | None = None
         self._verifying: threading.Thread | None = None
         self._runs: tuple[int, list[audit.RunInfo]] | None = None
+        self._marks: dict[str, tuple[int, list[audit.CheckpointInfo]]] = {}
 
     # -- the ledger --------------------------------------------------------------------------
 
@@ -182,9 +183,26 @@ class Viewer:
         )
 
     def checkpoints(self, run: str) -> list[audit.CheckpointInfo]:
-        """The checkpoints of ``run``, in order."""
-        with audit.checkpoints(self.path, run=run, key=self.key) as infos:
-            return list(infos)
+        """The checkpoints of ``run``, in order (read again once its index moved)."""
+        version = self.index(run).version
+        with self._lock:
+            known = self._marks.get(run)
+        if known is None or known[0] != version:
+            with audit.checkpoints(self.path, run=run, key=self.key) as infos:
+                known = (version, list(infos))
+            with self._lock:
+                self._marks[run] = known
+        return known[1]
+
+    def warm(self, runs: int = 20) -> None:
+        """Read what the first pages ask for ahead of them: the runs, the index of each (of the
+        first ``runs``), the verify badge. Errors are left for the pages to report."""
+        try:
+            self.badge()
+            for info in self.runs()[:runs]:
+                self.index(info["run"])
+        except CtxlogError:
+            pass
 
     # -- trees -----------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -112,7 +113,7 @@ def test_report_writes_the_file_and_says_how_large(cli: Invoke, demo_db: str, tm
     assert result.stdout.startswith(f"wrote {out} (") and result.stdout.strip().endswith("MB)")
     text = out.read_text(encoding="utf-8")
     assert text.startswith("<!doctype html>") and 'id="ctxlog-events"' in text
-    assert "<script src=" not in text and "<link " not in text  # nothing to fetch
+    assert "<script src=" not in text and '<link rel="stylesheet"' not in text  # nothing to fetch
 
 
 def test_report_of_a_file_with_several_runs_needs_the_run(cli: Invoke, two_runs_db: str, tmp_path: Path) -> None:
@@ -120,3 +121,22 @@ def test_report_of_a_file_with_several_runs_needs_the_run(cli: Invoke, two_runs_
     assert result.exit_code == 4
     assert "holds 2 runs" in one_error_line(result)
     assert cli("report", two_runs_db, "--run", "beta", "-o", str(tmp_path / "r.html")).exit_code == 0
+
+
+def test_serve_listens_on_loopback_and_ctrl_c_ends_it_cleanly(demo_db: str) -> None:
+    proc = subprocess.Popen(
+        [*CTXLOG, "serve", demo_db, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        (line,) = _lines(proc, 1)
+        assert line.startswith(f"serving {demo_db} at http://127.0.0.1:")
+        url = line.split(" at ", 1)[1]
+        stream = urllib.request.urlopen(url + "api/stream", timeout=30)  # a page left open
+        assert stream.readline().startswith(b"event: head")
+        with urllib.request.urlopen(url + "api/runs", timeout=30) as response:
+            assert json.loads(response.read())["runs"][0]["run"] == "demo"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    stream.close()
+    assert proc.returncode == 0 and err == ""

@@ -163,7 +163,9 @@ def test_views_update_while_the_run_is_written(page: Any, served: Served, demo_d
     rows = page.eval_on_selector_all("#chain tr.event", "rows => rows.length")
     with ContextManager(demo_db, run="demo") as mgr:
         mgr.set("note", "live")
-    page.wait_for_function(f"document.querySelectorAll('#chain tr.event').length === {rows + 1}", timeout=TIMEOUT)
+    page.wait_for_selector("#chain tr.event td.value:has-text('\"note\"')", timeout=TIMEOUT)
+    offsets = page.eval_on_selector_all("#chain tr.event", "rows => rows.map(r => Number(r.dataset.offset))")
+    assert len(offsets) > rows and offsets == list(range(1, len(offsets) + 1))  # appended once each, in order
 
 
 def test_a_ledger_that_does_not_verify_shows_a_red_badge(page: Any, demo_db: str, tmp_path: Path) -> None:

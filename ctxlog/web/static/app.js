@@ -32,6 +32,7 @@
 
   // -- the data source of a served ledger -----------------------------------------------------
   class Server {
+    constructor() { this.runs_ = {}; }
     async get(name, params) {
       const q = new URLSearchParams();
       for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== "") q.set(k, v);
@@ -42,7 +43,11 @@
     }
     ledger() { return this.get("ledger"); }
     runs() { return this.get("runs"); }
-    run(run) { return this.get("run", { run }); }
+    run(run) { // kept until the run grows (the live stream says when)
+      if (!this.runs_[run]) this.runs_[run] = this.get("run", { run }).catch((err) => { delete this.runs_[run]; throw err; });
+      return this.runs_[run];
+    }
+    grew(run) { delete this.runs_[run]; }
     tree(run, at, open) { return this.get("tree", { run, at, open: [...open].join(",") }); }
     context(run, at, id) { return this.get("context", { run, at, id }); }
     diff(run, a, b) { return this.get("diff", { run, a, b }); }
@@ -84,6 +89,7 @@
   }
   async function header() {
     const led = await src.ledger();
+    if (state.head === undefined) state.head = led.head;
     document.getElementById("location").textContent = led.location;
     badge(led.verify);
     if (led.verify.state === "pending") setTimeout(header, 1000);
@@ -293,7 +299,7 @@
     } catch (err) { failure(err); document.body.dataset.ready = "1"; }
   }
   function listen() {
-    const stream = new EventSource("/api/stream");
+    const stream = new EventSource(`/api/stream?after=${state.head || 0}`); // what committed since the page read
     let busy = false, again = false;
     const redraw = async () => {
       if (busy) { again = true; return; }
@@ -304,6 +310,7 @@
     };
     stream.addEventListener("head", (ev) => {
       const msg = JSON.parse(ev.data);
+      for (const r of msg.runs) src.grew(r.run);
       document.getElementById("live").textContent = `live · head ${msg.head}`;
       if (live && (route.run === null ? msg.runs.length : msg.runs.some((r) => r.run === route.run))) redraw();
     });
