@@ -140,7 +140,11 @@ def serve_figures(path: str, rows: list[tuple[str, str, str]]) -> None:
         with urllib.request.urlopen(url + "api/run?run=bench", timeout=600) as r:
             last = json.loads(r.read())["last_offset"]
         rows.append(
-            ("first request about the run (reads its log once: the index)", f"{time.perf_counter() - t0:.1f} s", "-")
+            (
+                "the run's index ready after the server started (its log read once)",
+                f"{time.perf_counter() - t0:.1f} s",
+                "-",
+            )
         )
         if shutil.which("chromium") is not None:
             browser_figures(url, last, rows)

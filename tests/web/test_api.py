@@ -18,6 +18,7 @@ from ctxlog.web import create_app
 from ctxlog.web.data import run_json
 
 from ..attack import tamper
+from ..conftest import KEY
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -242,3 +243,12 @@ def test_an_interrupted_step_and_a_restore(ledger_path: str) -> None:
         before = _json(client, f"/api/tree?run=r&at={mark.offset + 2}")
         assert before["contexts"]["b"]["status"] == "interrupted"
         assert _json(client, "/api/runs")["runs"][0]["status"] == "interrupted"
+
+
+def test_a_keyed_ledger_is_read_and_verified_with_its_key(keyed: str) -> None:
+    with TestClient(create_app(keyed, key=KEY)) as client:
+        assert _badge(client)["state"] == "ok"
+        assert _json(client, "/api/context?run=r&id=root")["own"] == {"a": 1}
+    with TestClient(create_app(keyed)) as client:  # without it: the badge says it cannot verify
+        badge = _badge(client)
+        assert badge["state"] == "error" and "keyed" in badge["reason"]
