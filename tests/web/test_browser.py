@@ -27,9 +27,11 @@ from ..attack import tamper
 TIMEOUT = 20_000  # ms: how long a test waits for something to appear before it fails
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium for this module, closed at its end: Playwright's synchronous API
+    runs an event loop on the main thread while it is open, which ``asyncio.run`` elsewhere
+    would trip over."""
     executable = shutil.which("chromium")
     try:
         from playwright.sync_api import sync_playwright
