@@ -7,6 +7,10 @@ the command side; ``ctxlog.audit`` the read side, one function per ``ctxlog`` co
 Values are what JSON holds, nested at most ``MAX_DEPTH`` (100) levels deep and at most
 ``MAX_VALUE_BYTES`` (16 MiB) encoded; anything else is refused with an InvalidValueError naming
 the key path, and nothing is appended. Every error derives from ``CtxlogError``.
+
+``fork`` starts a new run where another stood at one of its checkpoints (``ForkInfo`` is what it
+recorded). A step its process did not live to finish is recorded ``failed`` with the error type
+``INTERRUPTED`` (``"Interrupted"``) when its run is reopened.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from .errors import (
     UnknownKeyError,
     UnknownRunError,
 )
-from .manager import Branch, Checkpoint, ContextManager, current
+from .manager import INTERRUPTED, Branch, Checkpoint, ContextManager, ForkInfo, current, fork
 from .projections import MAX_DEPTH, MAX_VALUE_BYTES, ContextTree, ExecutionContext, IsolationLevel, MergePolicy
 
 __version__ = "0.1.0"
@@ -47,6 +51,7 @@ __version__ = "0.1.0"
 __all__ = [
     "MAX_DEPTH",
     "MAX_VALUE_BYTES",
+    "INTERRUPTED",
     "Branch",
     "Checkpoint",
     "CheckpointError",
@@ -59,6 +64,7 @@ __all__ = [
     "DeserializeError",
     "DuplicateCheckpointError",
     "ExecutionContext",
+    "ForkInfo",
     "IntegrityError",
     "InvalidArgumentError",
     "InvalidValueError",
@@ -81,6 +87,7 @@ __all__ = [
     "__version__",
     "audit",
     "current",
+    "fork",
     "replay",
 ]
 

@@ -75,6 +75,7 @@ def test_the_root_is_the_face_and_nothing_more() -> None:
     assert set(ctxlog.__all__) == ERRORS | {
         "ContextManager", "Branch", "current", "Checkpoint", "ContextTree", "ExecutionContext", "IsolationLevel",
         "MergePolicy", "replay", "MAX_DEPTH", "MAX_VALUE_BYTES", "audit", "__version__",
+        "fork", "ForkInfo", "INTERRUPTED",
     }  # fmt: skip
 
 

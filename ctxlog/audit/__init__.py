@@ -2,9 +2,9 @@
 
 ``audit.replay``, ``audit.tree``, ``audit.log``, ``audit.runs``, ``audit.checkpoints``,
 ``audit.get``, ``audit.diff``, ``audit.graph``, ``audit.verify``, ``audit.head``,
-``audit.export``, ``audit.import_``, ``audit.migrate``, ``audit.stats`` and ``audit.demo`` take
+``audit.export``, ``audit.import_``, ``audit.migrate``, ``audit.fork``, ``audit.stats`` and ``audit.demo`` take
 what the command takes. Every one opens the ledger read-only (but ``import_``, ``migrate`` and
-``demo``, which write) and closes it before returning; ``log``, ``runs`` and ``checkpoints`` when
+``demo`` and ``fork``, which write) and closes it before returning; ``log``, ``runs`` and ``checkpoints`` when
 their stream ends.
 
 ``progress`` callbacks (the ``Progress`` type) receive ``(events done, events in all)`` every
@@ -33,6 +33,7 @@ from ..projections import ContextDiff, KeyChange, TreeDiff
 from .chain import export, import_, migrate
 from .diagrams import GRAPH_FORMATS, graph
 from .follow import Follower, follow, follow_async
+from .lineage import ForkInfo, fork
 from .records import CheckpointInfo, LedgerStats, Stream, checkpoints, head, log, runs, stats
 from .sample import demo
 from .trees import diff, get, replay, tree
@@ -57,6 +58,8 @@ __all__ = [
     "VerifyResult",
     "checkpoints",
     "demo",
+    "fork",
+    "ForkInfo",
     "diff",
     "export",
     "follow",

@@ -13,7 +13,7 @@ import msgspec
 
 from ..errors import IntegrityError, InvalidArgumentError, UnknownContextError, shown
 from ..ledger import KINDS, Ledger, Record, RunInfo
-from ..manager import load_tree
+from ..manager import carried, load_tree, on_timeline
 from .access import opened, verified_run, verified_whole
 
 T = TypeVar("T")
@@ -24,7 +24,8 @@ __all__ = ["CheckpointInfo", "LedgerStats", "Stream", "checkpoints", "head", "lo
 class CheckpointInfo(msgspec.Struct, frozen=True):
     """One checkpoint of a run: its ``name``, the ``offset`` and ``seq`` of its event, its time
     ``ts`` (ns since the epoch), the ``context`` current then; ``auto`` marks those taken by
-    ``checkpoint_interval``."""
+    ``checkpoint_interval``; ``on_timeline`` is false for one a restore went back past (still
+    restorable); ``carried`` marks one a fork took over from its source (its offset is the source's)."""
 
     name: str
     offset: int
@@ -32,6 +33,8 @@ class CheckpointInfo(msgspec.Struct, frozen=True):
     ts: int
     context: str
     auto: bool
+    on_timeline: bool = True
+    carried: bool = False
 
 
 class LedgerStats(msgspec.Struct, frozen=True):
@@ -122,10 +125,16 @@ def _streamed(path: str, key: bytes | str | None, items: Callable[[Ledger], Iter
 def runs(path: str, *, verify: bool = False, key: bytes | str | None = None) -> Stream[RunInfo]:
     """Every run in the ledger at ``path``, streamed in order of first appearance: event count,
     first and last offset and time, checkpoints. With ``verify`` the whole ledger is verified
-    first (under its ``key``)."""
+    first (under its ``key``). A fork names its ``source`` run and ``source_offset``."""
     if verify:
         verified_whole(path, key)
-    return _streamed(path, key, lambda ledger: ledger.runs())
+
+    def infos(ledger: Ledger) -> Iterator[RunInfo]:
+        for info in ledger.runs():
+            origin = ledger.fork_origin(info.run)
+            yield info if origin is None else msgspec.structs.replace(info, source=origin[0], source_offset=origin[1])
+
+    return _streamed(path, key, infos)
 
 
 def checkpoints(
@@ -139,13 +148,18 @@ def checkpoints(
         chosen = ledger.choose_run(run)
         folded = verified_run(ledger, chosen).checkpoints if verify else None
         listed: dict[str, int] = {}
+        line, inherited = on_timeline(ledger, chosen), carried(ledger, chosen)
+        for name, offset in inherited.items():
+            source = next(iter(ledger.records(after=offset - 1, until=offset)))
+            yield CheckpointInfo(name, offset, source.seq, source.ts, source.context, False, name in line, True)
         for r, event in ledger.checkpoints(chosen):
             if folded is not None and folded.get(event.name) != r.offset:
                 raise IntegrityError(
                     f"offset {r.offset}: the checkpoint index lists a checkpoint the log has not there", r.offset
                 )
             listed[event.name] = r.offset
-            yield CheckpointInfo(event.name, r.offset, r.seq, r.ts, r.context, event.auto)
+            yield CheckpointInfo(event.name, r.offset, r.seq, r.ts, r.context, event.auto, event.name in line)
+        folded = {n: o for n, o in folded.items() if n not in inherited} if folded is not None else None
         if folded is not None and listed != folded:
             missing = min(offset for name, offset in folded.items() if listed.get(name) != offset)
             raise IntegrityError(f"offset {missing}: the checkpoint index lacks a checkpoint of the log", missing)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from ..errors import IntegrityError, shown
-from ..ledger import PROGRESS_EVERY, Anchor, Ledger, Progress, Record, VerifyResult, decode_event, is_canonical
+from ..ledger import PROGRESS_EVERY, Anchor, Forked, Ledger, Progress, Record, VerifyResult, decode_event, is_canonical
 from ..manager import load_tree
-from ..projections import UNREADABLE_SNAPSHOT, ContextTree, fold, inflated
+from ..projections import UNREADABLE_SNAPSHOT, ContextTree, fold, fork_state, inflated
 
 __all__ = ["verify"]
 
@@ -94,8 +94,10 @@ def _fold_run(ledger: Ledger, run: str, last: int, tally: _Tally) -> tuple[int, 
             tree.offset + 1,
             f"run {shown(run)}: readers find {tree.seq} of its {last} events (an index is damaged)",
         )
-    if indexed != tree.checkpoints:
-        missing = sorted(set(tree.checkpoints.items()) ^ set(indexed.items()), key=lambda item: item[1])[0]
+    origin = ledger.fork_origin(run)
+    own = {n: o for n, o in tree.checkpoints.items() if origin is None or o >= origin[2]}  # a fork's carried ones
+    if indexed != own:
+        missing = sorted(set(own.items()) ^ set(indexed.items()), key=lambda item: item[1])[0]
         return (missing[1], f"run {shown(run)}: the checkpoint index disagrees with the log at {shown(missing[0])}")
     return None
 
@@ -110,12 +112,25 @@ def _checked(ledger: Ledger, run: str, records: Iterable[Record]) -> Iterator[Re
                 f"offset {r.offset}: the payload is not in the form ctxlog writes", r.offset,
                 "the payload is not in the form ctxlog writes (duplicate or unknown keys, other spelling)",
             )  # fmt: skip
+        if r.kind == "forked":
+            _check_fork(ledger, r, decode_event(r.payload))  # type: ignore[arg-type]
         if r.kind == "restored":
             event = decode_event(r.payload)
             if bytes(event.state) != load_tree(ledger, run, event.target).to_bytes():  # type: ignore[union-attr]
                 reason = f"the tree it restores is not the run's tree at offset {event.target}"  # type: ignore[union-attr]
                 raise IntegrityError(f"offset {r.offset}: {reason}", r.offset, reason)
         yield r
+
+
+def _check_fork(ledger: Ledger, r: Record, event: Forked) -> None:
+    """A fork's recorded hash must be its source row's, and its tree the source's fold there."""
+    rows = list(ledger.records(event.source_run, after=event.source_offset - 1, until=event.source_offset))
+    if not rows or rows[0].hash != event.source_hash:
+        reason = f"the source row it records ({event.source_run!r} at {event.source_offset}) is not in the ledger"
+        raise IntegrityError(f"offset {r.offset}: {reason}", r.offset, reason)
+    if bytes(event.state) != fork_state(load_tree(ledger, event.source_run, event.source_offset)):
+        reason = f"the tree it carries is not run {event.source_run!r}'s at offset {event.source_offset}"
+        raise IntegrityError(f"offset {r.offset}: {reason}", r.offset, reason)
 
 
 def _snapshot_problem(tree: ContextTree, anchor: Anchor) -> tuple[int, str] | None:

@@ -7,6 +7,7 @@ import click
 from .. import __version__
 from .commands_chain import demo, export, import_, migrate, verify
 from .commands_log import checkpoints, head, log, runs, stats
+from .commands_runs import fork
 from .commands_tree import diff, get, graph, replay, tree
 from .commands_view import report, serve
 from .errors import CtxlogGroup
@@ -17,7 +18,7 @@ __all__ = ["main"]
 @click.group(cls=CtxlogGroup)
 @click.version_option(__version__, prog_name="ctxlog")
 def main() -> None:
-    """Audit and replay ctxlog ledgers. Only `demo`, `import` and `migrate` ever write to a ledger.
+    """Audit and replay ctxlog ledgers. Only `demo`, `import`, `migrate` and `fork` ever write to a ledger.
 
     Exit codes: 0 ok, 1 verification failed or not found, 2 usage, 3 not a (usable) ledger,
     4 unknown run/checkpoint/context, 5 key missing or wrong.
@@ -46,5 +47,6 @@ for _command in (
     demo,
     serve,
     report,
+    fork,
 ):
     main.add_command(_command)

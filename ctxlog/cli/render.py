@@ -153,8 +153,8 @@ def log_json(r: Record) -> str:
 
 
 def runs_lines(infos: Iterable[RunInfo]) -> Iterator[str]:
-    """Runs as a table: events, offsets, first and last time, checkpoints."""
-    header = [["run", "events", "offsets", "first", "last", "checkpoints"]]
+    """Runs as a table: events, offsets, first and last time, checkpoints, and where a fork came from."""
+    header = [["run", "events", "offsets", "first", "last", "checkpoints", "forked from"]]
     rows = (
         [
             plain(i.run),
@@ -163,6 +163,7 @@ def runs_lines(infos: Iterable[RunInfo]) -> Iterator[str]:
             iso_time(i.first_ts),
             iso_time(i.last_ts),
             str(i.checkpoints),
+            f"{plain(i.source)}@{i.source_offset}" if i.source is not None else "-",
         ]
         for i in infos
     )
@@ -177,10 +178,15 @@ def run_json(info: RunInfo) -> str:
 
 
 def checkpoints_lines(infos: Iterable[CheckpointInfo]) -> Iterator[str]:
-    """Checkpoints as a table: name, offset, time, and ``auto`` for automatic ones."""
-    header = [["name", "offset", "time", "auto"]]
-    rows = ([plain(c.name), str(c.offset), iso_time(c.ts), "auto" if c.auto else "-"] for c in infos)
+    """Checkpoints as a table: name, offset, time, ``auto`` for automatic ones, and whether each is
+    on the run's current timeline (``no``: a restore went back past it) or carried by a fork."""
+    header = [["name", "offset", "time", "auto", "timeline"]]
+    rows = ([plain(c.name), str(c.offset), iso_time(c.ts), "auto" if c.auto else "-", _timeline(c)] for c in infos)
     return table(itertools.chain(header, rows))
+
+
+def _timeline(c: CheckpointInfo) -> str:
+    return ("yes" if c.on_timeline else "no") + (" (carried)" if c.carried else "")
 
 
 def checkpoint_json(info: CheckpointInfo) -> str:

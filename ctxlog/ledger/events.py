@@ -27,6 +27,7 @@ __all__ = [
     "Merged",
     "Record",
     "Restored",
+    "Forked",
     "RunDeleted",
     "Switched",
     "ValueSet",
@@ -120,6 +121,17 @@ class Loaded(Event, tag="loaded"):
     state: msgspec.Raw
 
 
+class Forked(Event, tag="forked"):
+    """The first event of a fork: the run starts as ``source_run`` stood at ``source_offset``
+    (whose row's hash was ``source_hash``), with its tree, checkpoints and used ids carried whole
+    in ``state`` (the source's projection there)."""
+
+    source_run: str
+    source_offset: int
+    source_hash: str
+    state: msgspec.Raw
+
+
 class RunDeleted(Event, tag="deleted_run"):
     """A tombstone: the run was deleted (LangGraph's ``delete_thread``). Readers that honour it treat
     the run's history up to this event as gone; every row stays, and verify still covers them.
@@ -130,6 +142,7 @@ class RunDeleted(Event, tag="deleted_run"):
 
 AnyEvent = Union[
     Initialized,
+    Forked,
     Entered,
     ValueSet,
     Deleted,

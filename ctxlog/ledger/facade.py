@@ -105,8 +105,6 @@ class Ledger:
         """The ledger's unique id, fixed when it was created."""
         return self.meta["ledger_id"]
 
-    # -- writing: the Writer's transaction -------------------------------------------------------
-
     @property
     def in_transaction(self) -> bool:
         """Whether a write transaction is open."""
@@ -144,8 +142,6 @@ class Ledger:
     def save_snapshot(self, record: Record, state: bytes) -> None:
         """Cache a projection ``state`` after ``record``, inside the transaction."""
         self._writer.put_snapshot(record, state)
-
-    # -- reading: the Reader's answers, after the buffered rows reach the store ------------------
 
     def _reading(self) -> Reader:
         self._writer.flush()
@@ -253,8 +249,6 @@ class Ledger:
         self._writer.flush()
         return self._store.size_bytes()
 
-    # -- moving whole ledgers --------------------------------------------------------------------
-
     def export(self, out: BinaryIO) -> ExportHeader:
         """Write the ledger as JSON Lines (a header, then every row up to the present head) to ``out``."""
         self._writer.flush()
@@ -273,6 +267,10 @@ class Ledger:
         total = (source.head() or (0, ""))[0]
         rows = source.records()
         return copy_rechained(self._store, self._chain, self.genesis, rows, total=total, progress=progress)
+
+    def fork_origin(self, run: str) -> tuple[str, int, int] | None:
+        """``(source run, source offset, first offset)`` of a fork, None for a run that is not one."""
+        return self._reading().fork_origin(run)
 
     def has_run(self, run: str) -> bool:
         """Whether the ledger holds a row of ``run`` (one index probe)."""

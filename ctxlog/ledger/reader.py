@@ -31,6 +31,14 @@ from .store import Store
 
 __all__ = ["LISTED", "MAX_NAME_BYTES", "PROGRESS_EVERY", "Anchor", "Progress", "Reader", "counted"]
 
+
+class _ForkHead(msgspec.Struct):
+    source_run: str
+    source_offset: int
+
+
+_fork_head = msgspec.json.Decoder(_ForkHead)
+
 Progress = Callable[[int, int], None]
 """A callback taking ``(events done, events in all)``."""
 
@@ -159,6 +167,11 @@ class Reader:
             offset = self._named(run, until)
             if offset is not None:
                 return offset
+            origin = self.fork_origin(run)
+            if origin is not None and not until.strip().isdigit():  # a checkpoint the fork carried
+                offset = self.resolve(origin[0], until)
+                if offset is not None and offset <= origin[1]:
+                    return offset
             text = until.strip()
             if not (text.isascii() and text.isdigit()):
                 known = _listing([e.name for _, e in itertools.islice(self.checkpoints(run), LISTED + 1)])
@@ -167,11 +180,26 @@ class Reader:
         if isinstance(until, bool) or not isinstance(until, int):
             raise InvalidArgumentError(f"until must be a checkpoint name or an offset, not {shown(until)}")
         first = next(iter(self._store.scan_run(run)), None)
+        origin = self.fork_origin(run) if first is not None and until < first.offset else None
+        if origin is not None and until <= origin[1]:  # the source's history, which the fork carries
+            return self.resolve(origin[0], until)
         head = self._store.head()
         if first is None or until < first.offset or head is None or until > head[0]:
             span = f"{first.offset}..{head[0]}" if first is not None and head else "none"
             raise UnknownCheckpointError(f"offset {shown(until)} is outside run {shown(run)} (its offsets span {span})")
         return until
+
+    def fork_origin(self, run: str) -> tuple[str, int, int] | None:
+        """``(source run, source offset, first offset)`` when ``run`` starts with a ``forked``
+        event (its tree state skipped, not decoded), else None."""
+        first = next(iter(self._store.scan_run(run, until=None)), None)
+        if first is None or first.kind != "forked":
+            return None
+        try:
+            head = _fork_head.decode(first.payload)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None  # verify reports the row; readers take the run as it is
+        return (head.source_run, head.source_offset, first.offset)
 
     def _named(self, run: str, name: str) -> int | None:
         """The offset of ``run``'s checkpoint ``name``, or None. The row the store finds is read back

@@ -84,6 +84,10 @@ class RunInfo(msgspec.Struct, frozen=True):
     """The time of its last event (ns since the epoch)."""
     checkpoints: int
     """How many checkpoints it has, automatic ones included."""
+    source: str | None = None
+    """The run it was forked from; None for a run that is not a fork."""
+    source_offset: int | None = None
+    """The offset of the source it was forked at; None for a run that is not a fork."""
 
 
 class Snapshot(msgspec.Struct, frozen=True):

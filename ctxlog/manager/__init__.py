@@ -10,9 +10,24 @@ before anything is appended.
 from __future__ import annotations
 
 from .branches import Branch, current
+from .forks import ForkInfo
 from .history import Checkpoint
-from .manager import ContextManager
+from .lifecycle import INTERRUPTED
+from .manager import ContextManager, fork
 from .session import load_tree
 from .steps import Step
+from .timeline import carried, on_timeline
 
-__all__ = ["Branch", "Checkpoint", "ContextManager", "Step", "current", "load_tree"]
+__all__ = [
+    "INTERRUPTED",
+    "Branch",
+    "Checkpoint",
+    "ContextManager",
+    "ForkInfo",
+    "Step",
+    "carried",
+    "current",
+    "fork",
+    "load_tree",
+    "on_timeline",
+]

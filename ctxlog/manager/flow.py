@@ -15,11 +15,13 @@ from typing import Any, TypeVar
 from ..errors import ContextStateError
 from ..projections import ExecutionContext, IsolationLevel, MergePolicy
 from . import edits, lifecycle
-from .arguments import id_arg, isolation_arg, merge_arg, name_arg
+from .arguments import id_arg, isolation_arg, merge_arg, name_arg, run_arg
 from .branches import Branches, running_branch
+from .forks import ForkInfo, start_fork
 from .groups import run_aparallel, run_parallel
 from .session import Session
 from .steps import Step
+from .timeline import timeline
 
 __all__ = ["Flow"]
 
@@ -150,6 +152,20 @@ class Flow:
         those a restore took away included: a retry budget that survives restores."""
         with self._session.lock:
             return lifecycle.attempts(self._session.tree, id_arg(name, "name"))
+
+    def fork_from(self, source_run: str | None, at: str | int | None = None) -> ForkInfo:
+        """Start this manager's run, which must have no events yet, as a fork of ``source_run`` at
+        checkpoint or offset ``at`` (its head when None): one ``forked`` event recording the source
+        run, offset and hash; the tree becomes the source's there, its checkpoints carried.
+        ``source_run`` None is the ledger's only run."""
+        return start_fork(self._s(), None if source_run is None else run_arg(source_run), at)
+
+    @property
+    def timeline(self) -> list[str]:
+        """The checkpoints on the run's current timeline, oldest first: those a restore went back
+        past are left out (they stay restorable). Reads the run's log once."""
+        with self._session.lock:
+            return timeline(self._session.ledger, self._session.run)
 
     def context(self, context_id: str | None = None) -> ExecutionContext:
         """A copy of one context (the current one when None), without copying the tree."""

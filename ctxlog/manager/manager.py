@@ -26,12 +26,13 @@ from ..projections import (
 from . import edits, history
 from .arguments import enum_arg, id_arg, isolation_arg, merge_arg, name_arg, positive_int_arg, run_arg
 from .flow import Flow
+from .forks import ForkInfo
 from .history import Checkpoint
 from .lifecycle import resume_arg
 from .ownership import claim_run
 from .session import ROOT, Session, load_tree
 
-__all__ = ["ContextManager"]
+__all__ = ["ContextManager", "fork"]
 
 T = TypeVar("T")
 _encoder = msgspec.json.Encoder()
@@ -73,6 +74,7 @@ class ContextManager(Flow):
         if run is not None:
             run_arg(run)
         resume = resume_arg(resume)
+        self._opened = (str(path), key, synchronous, snapshot_interval)
         interval = positive_int_arg(checkpoint_interval, "checkpoint_interval", optional=True)
         every = positive_int_arg(snapshot_interval, "snapshot_interval")
         ledger = Ledger.open(str(path), key=key, synchronous=synchronous)
@@ -232,6 +234,20 @@ class ContextManager(Flow):
         """Replace the whole tree, current context included, with the serialized tree ``data``."""
         history.deserialize(self._s(), data)
 
+    def fork(self, at: str | int | None, new_run: str) -> ContextManager:
+        """A manager on a new run ``new_run`` forked from this run at checkpoint or offset ``at``
+        (the head when None), on the same ledger (see :meth:`fork_from`); close it when done."""
+        path, key, synchronous, every = self._opened
+        forked = ContextManager(
+            path, run=new_run, key=key, synchronous=synchronous, snapshot_interval=every, exists=False
+        )
+        try:
+            forked.fork_from(self.run, at)
+        except BaseException:
+            forked.close()
+            raise
+        return forked
+
     # -- the session -----------------------------------------------------------------------------
 
     def reload(self) -> None:
@@ -251,3 +267,15 @@ class ContextManager(Flow):
     def __repr__(self) -> str:
         tree = self._session.tree
         return f"ContextManager(run={self.run!r}, current_id={tree.current_id!r}, offset={tree.offset})"
+
+
+def fork(
+    path: str, *, run: str | None = None, at: str | int | None = None, new_run: str, key: bytes | str | None = None
+) -> ForkInfo:
+    """Fork ``run`` (the only run when None) of the ledger at ``path`` at checkpoint or offset ``at``
+    (its head when None) into the new run ``new_run``: its first event records the source run,
+    offset and hash; its tree equals the source's there and its checkpoints up to there are carried.
+    RunExistsError when ``new_run`` exists; the cost is the tree's, not the history's. ``key`` is
+    the key of a keyed ledger."""
+    with ContextManager(path, run=run_arg(new_run), key=key, exists=False) as mgr:
+        return mgr.fork_from(run, at)

@@ -49,7 +49,13 @@ def load_tree(
     The fold starts from the newest snapshot the ledger vouches for whose state decodes, else from
     the start of the run: snapshots are a cache, a missing or mismatching one only costs time.
     With ``verify`` every row from there on must link to its predecessor (see ``Ledger.run_records``).
+    A fork's tree before its first event is its source's (a checkpoint it carried).
     """
+    origin = ledger.fork_origin(run) if until is not None else None
+    if origin is not None and until < origin[2]:  # type: ignore[operator]
+        tree = load_tree(ledger, origin[0], min(until, origin[1]), verify=verify)  # type: ignore[type-var]
+        tree.run = run
+        return tree
     tree, start = _starting_point(ledger, run, until, verify)
     return fold(ledger.run_records(run, start=start, until=until, verify=verify, progress=progress), tree)
 

@@ -12,6 +12,7 @@ from .check import check_tree_state
 from .diff import ContextDiff, KeyChange, TreeDiff, diff_trees
 from .folds import apply, fold
 from .journal import journal_mark, revert_journal, start_journal
+from .lineage import fork_state
 from .merge import deep_merge, merge_into, merged
 from .policies import AUTO_PREFIX, IsolationLevel, MergePolicy, is_auto_name
 from .state import TREE_FORMAT, ExecutionContext, ProjectionState, TreeState, decode_tree_state
@@ -53,6 +54,7 @@ __all__ = [
     "diff_trees",
     "encode_value",
     "fold",
+    "fork_state",
     "identical",
     "inflated",
     "is_auto_name",

@@ -25,6 +25,7 @@ from ..ledger import (
     Event,
     Exited,
     Failed,
+    Forked,
     Initialized,
     Loaded,
     Merged,
@@ -37,6 +38,7 @@ from ..ledger import (
 )
 from .check import check_tree_state
 from .journal import add, assign, child, know, put, remove
+from .lineage import apply_fork
 from .merge import merge_into
 from .policies import IsolationLevel, MergePolicy, is_auto_name
 from .state import ExecutionContext, decode_tree_state
@@ -86,15 +88,9 @@ def _entered(tree: ContextTree, r: Record, e: Entered) -> None:
     if e.parallel and (e.isolation != "isolated" or e.switch):
         raise _Impossible("a parallel branch is isolated and never becomes current")
     _caused(r, parent.created_offset)
-    entered = ExecutionContext(
-        id=r.context,
-        parent_id=e.parent,
-        name=e.name,
-        isolation=IsolationLevel(e.isolation),
-        created_offset=r.offset,
-        created_at=r.ts / 1e9,
-        is_parallel=e.parallel,
-    )
+    level, at = IsolationLevel(e.isolation), r.ts / 1e9
+    entered = ExecutionContext(id=r.context, parent_id=e.parent, name=e.name, isolation=level, created_at=at)
+    entered.created_offset, entered.is_parallel = r.offset, e.parallel
     add(tree, tree.contexts, r.context, entered)
     child(tree, parent.children, r.context)
     know(tree, (r.context,))
@@ -205,6 +201,14 @@ def _loaded(tree: ContextTree, r: Record, e: Loaded) -> None:
         ctx.created_offset = r.offset
 
 
+def _forked(tree: ContextTree, r: Record, e: Forked) -> None:
+    _caused(r, None)
+    try:
+        apply_fork(tree, r, e)
+    except (ValueError, CtxlogError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise _Impossible(f"it is not a valid fork: {exc}") from None
+
+
 def _run_deleted(tree: ContextTree, r: Record, e: RunDeleted) -> None:
     """A tombstone, written on the current context with no cause, changes nothing in the tree."""
     _caused(r, None)
@@ -225,6 +229,7 @@ _HANDLERS: dict[type, Callable[[ContextTree, Record, Event], None]] = {
     Restored: _restored,
     Loaded: _loaded,  # type: ignore[dict-item]
     RunDeleted: _run_deleted,  # type: ignore[dict-item]
+    Forked: _forked,  # type: ignore[dict-item]
 }
 _KIND = {cls: cls.__struct_config__.tag for cls in _HANDLERS}  # type: ignore[attr-defined]
 

@@ -100,10 +100,10 @@ def test_log_of_one_of_several_runs(cli: Invoke, two_runs_db: str) -> None:
 
 def test_runs_table(cli: Invoke, two_runs_db: str) -> None:
     lines = cli("runs", two_runs_db).stdout.splitlines()
-    assert lines[0].split() == ["run", "events", "offsets", "first", "last", "checkpoints"]
+    assert lines[0].split() == ["run", "events", "offsets", "first", "last", "checkpoints", "forked", "from"]
     assert [line.split()[:3] + line.split()[-1:] for line in lines[1:]] == [
-        ["alpha", "2", "1..2", "0"],
-        ["beta", "2", "3..4", "0"],
+        ["alpha", "2", "1..2", "-"],
+        ["beta", "2", "3..4", "-"],
     ]
     assert re.search(rf"  {ISO}  {ISO}  ", lines[1])
 
@@ -117,7 +117,7 @@ def test_runs_json(cli: Invoke, demo_db: str) -> None:
 
 def test_checkpoints_table(cli: Invoke, demo_db: str) -> None:
     lines = cli("checkpoints", demo_db).stdout.splitlines()
-    assert lines[0].split() == ["name", "offset", "time", "auto"]
+    assert lines[0].split() == ["name", "offset", "time", "auto", "timeline"]
     assert [(line.split()[0], line.split()[1], line.split()[3]) for line in lines[1:]] == [
         ("loaded", "9", "-"),
         ("validated", "38", "-"),
@@ -175,3 +175,17 @@ def test_stats_json_adds_up(cli: Invoke, two_runs_db: str) -> None:
 def test_stats_of_an_empty_ledger(cli: Invoke, empty_db: str) -> None:
     stats = json.loads(cli("stats", empty_db, "--json").stdout)
     assert (stats["events"], stats["runs"], stats["kinds"], stats["bytes_per_event"]) == (0, 0, {}, 0.0)
+
+
+def test_fork_starts_a_run_with_the_source_tree_and_checkpoints(cli: object, demo_db: str) -> None:
+    info = json.loads(cli("fork", demo_db, "--at", "validated", "--as", "retry", "--json").stdout)  # type: ignore[operator]
+    assert (info["run"], info["source_run"], info["source_offset"]) == ("retry", "demo", 38)
+    assert info["checkpoints"] == {"loaded": 9, "validated": 38}
+    runs_out = cli("runs", demo_db, "--json").stdout  # type: ignore[operator]
+    forked = [json.loads(line) for line in runs_out.splitlines()][-1]
+    assert (forked["run"], forked["source"], forked["source_offset"]) == ("retry", "demo", 38)
+    fork_tree = json.loads(cli("tree", demo_db, "--run", "retry", "--json").stdout)  # type: ignore[operator]
+    source = cli("replay", demo_db, "--run", "demo", "--until", "validated", "--json")  # type: ignore[operator]
+    source_tree = json.loads(source.stdout)
+    assert fork_tree["contexts"] == source_tree["contexts"]
+    assert "ok:" in cli("verify", demo_db).stdout  # type: ignore[operator]

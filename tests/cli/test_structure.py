@@ -89,6 +89,7 @@ def test_every_command_calls_the_audit_function_of_its_name(
         "import": [str(tmp_path / "new.db"), str(tmp_path / "export.jsonl")],
         "migrate": [demo_db, str(tmp_path / "migrated.db")],
         "report": [demo_db, "-o", str(tmp_path / "run.html")],
+        "fork": [demo_db, "--at", "validated", "--as", "copy"],
     }.get(command, [demo_db])
     (tmp_path / "export.jsonl").write_text("")
     with pytest.raises(Called, match=name):

@@ -1,0 +1,71 @@
+"""Which checkpoints lie on a run's current timeline, once restores have gone back in time.
+
+A restore to offset T makes the timeline what it was at T; checkpoints taken after T (on the
+abandoned branch of history) stay restorable by name or offset but are no longer on the timeline,
+until a restore to one of them brings its timeline back. A fork starts with the timeline it carried.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+
+import msgspec
+
+from ..errors import IntegrityError
+from ..ledger import CheckpointTaken, Ledger, Record, Restored, decode_event
+from ..projections import ProjectionState
+
+__all__ = ["carried", "on_timeline", "timeline", "timeline_of"]
+
+
+def timeline_of(records: Iterable[Record], start: Iterable[tuple[str, int]] = ()) -> list[tuple[str, int]]:
+    """The checkpoints (name, offset) on the timeline after ``records`` (one run's rows in order;
+    only ``checkpoint`` and ``restored`` ones count), oldest first, from the timeline ``start``."""
+    line: list[tuple[str, int]] = list(start)
+    offsets: list[int] = [0]
+    lines: list[tuple[tuple[str, int], ...]] = [tuple(line)]
+    for r in records:
+        if r.kind not in ("checkpoint", "restored"):
+            continue
+        try:
+            event = decode_event(r.payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise IntegrityError(
+                f"offset {r.offset}: its payload does not decode; run ctxlog verify", r.offset
+            ) from exc
+        if isinstance(event, CheckpointTaken):
+            line.append((event.name, r.offset))
+        elif isinstance(event, Restored):
+            line = list(lines[bisect.bisect_right(offsets, event.target) - 1])
+        offsets.append(r.offset)
+        lines.append(tuple(line))
+    return line
+
+
+def on_timeline(ledger: Ledger, run: str) -> set[str]:
+    """The checkpoints of ``run`` on its current timeline: one pass over the run's rows (and, for
+    a fork, over its source's up to the fork point)."""
+    return {name for name, _ in _line(ledger, run, None)}
+
+
+def timeline(ledger: Ledger, run: str) -> list[str]:
+    """The names of the checkpoints on ``run``'s current timeline, oldest first."""
+    return [name for name, _ in _line(ledger, run, None)]
+
+
+def _line(ledger: Ledger, run: str, until: int | None) -> list[tuple[str, int]]:
+    origin = ledger.fork_origin(run)
+    start = _line(ledger, origin[0], origin[1]) if origin is not None else []
+    return timeline_of(ledger.records(run, until=until), start)
+
+
+def carried(ledger: Ledger, run: str) -> dict[str, int]:
+    """The checkpoints a fork carried from its source (names -> source offsets); {} for a run that
+    is not a fork."""
+    origin = ledger.fork_origin(run)
+    if origin is None:
+        return {}
+    first = next(iter(ledger.records(run, after=origin[2] - 1, until=origin[2])))
+    state = decode_event(first.payload).state  # type: ignore[union-attr]
+    return dict(msgspec.json.decode(bytes(state), type=ProjectionState).checkpoints)
