@@ -83,7 +83,7 @@ def test_audit_is_one_function_per_command_and_the_types_they_return() -> None:
     assert set(ctxlog.audit.__all__) == COMMANDS | {
         "CheckpointInfo", "ContextDiff", "Stream", "ExportHeader", "KeyChange", "LedgerStats", "Record",
         "RunInfo", "TreeDiff", "VerifyResult", "Progress", "PROGRESS_EVERY", "KINDS", "GRAPH_FORMATS", "redacted",
-        "MAX_KEY_BYTES", "Follower", "follow", "follow_async",
+        "MAX_KEY_BYTES", "Follower", "follow", "follow_async", "fork", "ForkInfo",
     }  # fmt: skip
 
 
