@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import UnknownKeyError, shown
 from ..ledger import Progress
 from ..manager import load_tree
-from ..projections import ContextTree, TreeDiff, diff_trees
+from ..projections import ContextTree, TreeDiff, by_name_path, diff_trees
 from .access import opened
 
 __all__ = ["diff", "get", "replay", "tree"]
@@ -84,14 +84,18 @@ def diff(
     b: str | int,
     *,
     run: str | None = None,
+    against: str | None = None,
     verify: bool = False,
     key: bytes | str | None = None,
 ) -> TreeDiff:
     """What changed in ``run`` of the ledger at ``path`` between checkpoints (or offsets) ``a`` and
     ``b``: contexts added and removed, status changes, and each context's own keys added, changed
-    and removed. ``verify`` and ``key`` are ``replay``'s."""
+    and removed. With ``against``, ``b`` is a point of that other run (a fork, another run of the
+    plan; None or "" for the head) and contexts are matched by their name path, not their id.
+    ``verify`` and ``key`` are ``replay``'s."""
     with opened(path, key) as ledger:
         chosen = ledger.choose_run(run)
         old = load_tree(ledger, chosen, ledger.resolve(chosen, a), verify=verify)
-        new = load_tree(ledger, chosen, ledger.resolve(chosen, b), verify=verify)
-    return diff_trees(old, new)
+        other = chosen if against is None else ledger.choose_run(against)
+        new = load_tree(ledger, other, ledger.resolve(other, b if b != "" else None), verify=verify)
+    return diff_trees(old, new) if against is None else diff_trees(by_name_path(old), by_name_path(new))

@@ -101,21 +101,29 @@ def get(
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
 @run_option
+@click.option(
+    "--against", "against", metavar="RUN", default=None, help="Read B in this other run; match contexts by name path."
+)
 @verify_option
 @key_file_option
 @json_option
-def diff(ledger: str, a: str, b: str, run: str | None, verify: bool, key: bytes | None, as_json: bool) -> None:
+def diff(
+    ledger: str, a: str, b: str, run: str | None, against: str | None, verify: bool, key: bytes | None, as_json: bool
+) -> None:
     """Show what changed between checkpoints (or offsets) A and B.
 
     One line per change, starting with the context it is about: contexts added or removed,
-    status changes, keys added (+), changed (~, old -> new) and removed (-).
+    status changes, keys added (+), changed (~, old -> new) and removed (-). With --against,
+    B is a point of another run (a fork, another run of the plan; `""` for its head) and
+    contexts are matched by their name path (root/plan/fetch) instead of their id.
 
     \b
     Example:
       ctxlog diff ctx.db loaded validated
+      ctxlog diff ctx.db validated "" --run demo --against demo-retry
     """
-    changes = audit.diff(ledger, a, b, run=run, verify=verify, key=key)
-    click.echo(to_json(changes) if as_json else "\n".join(diff_lines(changes, a, b)))
+    changes = audit.diff(ledger, a, b, run=run, against=against, verify=verify, key=key)
+    click.echo(to_json(changes) if as_json else "\n".join(diff_lines(changes, a, b if b != "" else "head")))
 
 
 @click.command()

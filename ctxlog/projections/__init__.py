@@ -9,7 +9,7 @@ here, never from its modules.
 from __future__ import annotations
 
 from .check import check_tree_state
-from .diff import ContextDiff, KeyChange, TreeDiff, diff_trees
+from .diff import ContextDiff, KeyChange, TreeDiff, by_name_path, diff_trees
 from .folds import apply, fold
 from .journal import journal_mark, revert_journal, start_journal
 from .lineage import fork_state
@@ -51,6 +51,7 @@ __all__ = [
     "copy_value",
     "decode_tree_state",
     "deep_merge",
+    "by_name_path",
     "diff_trees",
     "encode_value",
     "fold",

@@ -15,7 +15,7 @@ import msgspec
 from .state import ExecutionContext
 from .tree import ContextTree
 
-__all__ = ["ContextDiff", "KeyChange", "TreeDiff", "diff_trees"]
+__all__ = ["ContextDiff", "KeyChange", "TreeDiff", "by_name_path", "diff_trees"]
 
 _encoder = msgspec.json.Encoder(order="sorted")
 
@@ -113,3 +113,30 @@ def diff_trees(a: ContextTree, b: ContextTree) -> TreeDiff:
         if cid not in b.contexts:
             contexts.append(_context(old, "removed", old.status, None, _keys(old.data, {})))
     return TreeDiff(b.run or a.run, a.offset, b.offset, a.current_id, b.current_id, contexts)
+
+
+def by_name_path(tree: ContextTree) -> ContextTree:
+    """``tree`` with each context keyed by its name path from the root (``root/plan/fetch``; a
+    second sibling of the same name is ``fetch#2``), so that two runs (a fork and its source, or
+    two runs of one plan whose ids differ) compare context by context."""
+    paths: dict[str, str] = {}
+    out = ContextTree(tree.run)
+    out.offset, out.seq, out.checkpoints = tree.offset, tree.seq, dict(tree.checkpoints)
+    order = [tree.root_id] if tree.root_id is not None else []
+    while order:
+        cid = order.pop(0)
+        ctx = tree.contexts[cid]
+        parent = paths.get(ctx.parent_id) if ctx.parent_id is not None else None
+        base = ctx.name if parent is None else f"{parent}/{ctx.name}"
+        path, n = base, 1
+        while path in out.contexts:
+            n += 1
+            path = f"{base}#{n}"
+        paths[cid] = path
+        out.contexts[path] = msgspec.structs.replace(ctx, id=path, parent_id=parent, children=[])
+        if parent is not None:
+            out.contexts[parent].children.append(path)
+        order.extend(ctx.children)
+    out.current_id = paths.get(tree.current_id) if tree.current_id is not None else None
+    out.root_id = paths.get(tree.root_id) if tree.root_id is not None else None
+    return out

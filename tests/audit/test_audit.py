@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import ctxlog
 from ctxlog import (
     ContextManager,
     IntegrityError,
@@ -162,3 +163,21 @@ def test_import_refuses_rows_beyond_the_header_count(demo_db: str, tmp_path: Pat
 def test_import_of_an_empty_source_is_not_an_export(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="not a ctxlog export"):
         import_(str(tmp_path / "x.db"), io.BytesIO(b""))
+
+
+def test_diff_against_another_run_matches_contexts_by_name_path(tmp_path: Path) -> None:
+    path = str(tmp_path / "two.db")
+    for run, value in (("a", 1), ("b", 2)):
+        with ContextManager(path, run=run) as mgr:
+            if run == "b":
+                mgr.enter_step("warmup")  # one more context in b: ids and offsets differ, name paths meet
+                mgr.exit_step()
+            with mgr.step("plan"):
+                with mgr.step("fetch"):
+                    mgr.set("n", value)
+    a_head = next(i.last_offset for i in ctxlog.audit.runs(path) if i.run == "a")
+    changes = ctxlog.audit.diff(path, a_head, "", run="a", against="b")
+    by_id = {c.id: c for c in changes.contexts}
+    assert by_id["root/plan/fetch"].change == "data"
+    assert [(k.key, k.old, k.new) for k in by_id["root/plan/fetch"].keys] == [("n", 1, 2)]
+    assert by_id["root/warmup"].change == "added"
