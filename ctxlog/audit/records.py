@@ -150,7 +150,12 @@ def checkpoints(
         listed: dict[str, int] = {}
         line, inherited = on_timeline(ledger, chosen), carried(ledger, chosen)
         for name, offset in inherited.items():
-            source = next(iter(ledger.records(after=offset - 1, until=offset)))
+            source = next(iter(ledger.records(after=offset - 1, until=offset)), None)
+            if source is None:
+                raise IntegrityError(
+                    f"offset {offset}: a fork carries a checkpoint there, but the log has no row; run ctxlog verify",
+                    offset,
+                )
             yield CheckpointInfo(name, offset, source.seq, source.ts, source.context, False, name in line, True)
         for r, event in ledger.checkpoints(chosen):
             if folded is not None and folded.get(event.name) != r.offset:

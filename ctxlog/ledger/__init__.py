@@ -29,6 +29,7 @@ from .events import (
     ValueSet,
 )
 from .facade import Ledger
+from .lineage import fork_lineage
 from .migration import migrated_meta
 from .reader import PROGRESS_EVERY, Anchor, Progress
 from .store import SCHEMA_VERSION, RunInfo
@@ -72,6 +73,7 @@ __all__ = [
     "decode_event",
     "is_canonical",
     "is_url",
+    "fork_lineage",
     "migrated_meta",
     "read_export_header",
     "redacted",

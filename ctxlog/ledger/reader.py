@@ -26,6 +26,7 @@ from ..errors import (
 from .chain import Chain
 from .codec import decode_event
 from .events import CheckpointTaken, Record
+from .lineage import fork_lineage
 from .links import Links
 from .store import Store
 
@@ -165,13 +166,10 @@ class Reader:
             if len(until.encode("utf-8", "replace")) > MAX_NAME_BYTES and not until.strip().isdigit():
                 raise UnknownCheckpointError(f"no checkpoint {shown(until)} in run {shown(run)} (names are short)")
             offset = self._named(run, until)
+            if offset is None and not until.strip().isdigit():  # a checkpoint the fork carried
+                offset = self._carried(run, until)
             if offset is not None:
                 return offset
-            origin = self.fork_origin(run)
-            if origin is not None and not until.strip().isdigit():  # a checkpoint the fork carried
-                offset = self.resolve(origin[0], until)
-                if offset is not None and offset <= origin[1]:
-                    return offset
             text = until.strip()
             if not (text.isascii() and text.isdigit()):
                 known = _listing([e.name for _, e in itertools.islice(self.checkpoints(run), LISTED + 1)])
@@ -180,14 +178,26 @@ class Reader:
         if isinstance(until, bool) or not isinstance(until, int):
             raise InvalidArgumentError(f"until must be a checkpoint name or an offset, not {shown(until)}")
         first = next(iter(self._store.scan_run(run)), None)
-        origin = self.fork_origin(run) if first is not None and until < first.offset else None
-        if origin is not None and until <= origin[1]:  # the source's history, which the fork carries
-            return self.resolve(origin[0], until)
+        if first is not None and until < first.offset:  # the source's history, which a fork carries
+            for source, at, start in fork_lineage(self.fork_origin, run):
+                if until >= start or until > at:
+                    break
+                run, first = source, next(iter(self._store.scan_run(source)), None)
         head = self._store.head()
         if first is None or until < first.offset or head is None or until > head[0]:
             span = f"{first.offset}..{head[0]}" if first is not None and head else "none"
             raise UnknownCheckpointError(f"offset {shown(until)} is outside run {shown(run)} (its offsets span {span})")
         return until
+
+    def _carried(self, run: str, name: str) -> int | None:
+        """The offset of the checkpoint ``name`` a fork carried from its lineage, or None."""
+        limit: int | None = None
+        for source, at, _ in fork_lineage(self.fork_origin, run):
+            limit = at if limit is None else min(limit, at)
+            offset = self._named(source, name)
+            if offset is not None:  # names are unique along a lineage: the first found is the one
+                return offset if offset <= limit else None
+        return None
 
     def fork_origin(self, run: str) -> tuple[str, int, int] | None:
         """``(source run, source offset, first offset)`` when ``run`` starts with a ``forked``

@@ -49,9 +49,10 @@ def start_fork(s: Session, source_run: str | None, at: str | int | None) -> Fork
         tree = load_tree(s.ledger, source, s.ledger.resolve(source, at))
         if tree.root_id is None or tree.current_id is None:
             raise ContextStateError(f"run {source!r} has no tree at {at!r} to fork")
-        (row,) = s.ledger.records(source, after=tree.offset - 1, until=tree.offset)
+        (row,) = s.ledger.records(after=tree.offset - 1, until=tree.offset)  # a point a fork carried: its source's
+        tree.run = row.run
         event = Forked(
-            source_run=source, source_offset=row.offset, source_hash=row.hash, state=msgspec.Raw(fork_state(tree))
+            source_run=row.run, source_offset=row.offset, source_hash=row.hash, state=msgspec.Raw(fork_state(tree))
         )
         record = s.append(event, tree.current_id, None)
-    return ForkInfo(s.run, source, row.offset, row.hash, record.offset, dict(tree.checkpoints))
+    return ForkInfo(s.run, row.run, row.offset, row.hash, record.offset, dict(tree.checkpoints))

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 
 from ..errors import ContextStateError, LedgerError
-from ..ledger import Anchor, CheckpointTaken, Event, Initialized, Ledger, Progress, Record
+from ..ledger import Anchor, CheckpointTaken, Event, Initialized, Ledger, Progress, Record, fork_lineage
 from ..projections import (
     AUTO_PREFIX,
     UNREADABLE_SNAPSHOT,
@@ -51,13 +51,16 @@ def load_tree(
     With ``verify`` every row from there on must link to its predecessor (see ``Ledger.run_records``).
     A fork's tree before its first event is its source's (a checkpoint it carried).
     """
-    origin = ledger.fork_origin(run) if until is not None else None
-    if origin is not None and until < origin[2]:  # type: ignore[operator]
-        tree = load_tree(ledger, origin[0], min(until, origin[1]), verify=verify)  # type: ignore[type-var]
-        tree.run = run
-        return tree
+    shown = run
+    if until is not None:  # a point before a fork's first event lies in its source's history
+        for source, at, first in fork_lineage(ledger.fork_origin, run):
+            if until >= first:
+                break
+            run, until = source, min(until, at)
     tree, start = _starting_point(ledger, run, until, verify)
-    return fold(ledger.run_records(run, start=start, until=until, verify=verify, progress=progress), tree)
+    tree = fold(ledger.run_records(run, start=start, until=until, verify=verify, progress=progress), tree)
+    tree.run = shown
+    return tree
 
 
 def _starting_point(ledger: Ledger, run: str, until: int | None, verify: bool) -> tuple[ContextTree, Anchor | None]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import zlib
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from ctxlog import ContextManager, IntegrityError, MergePolicy, replay
+from ctxlog import ContextManager, IntegrityError, MergePolicy, fork, replay
 from ctxlog.audit import checkpoints, head, tree, verify
 from ctxlog.cli import main
 from ctxlog.ledger.chain import Chain
@@ -238,3 +239,104 @@ def test_a_rule_that_swallows_appends_fails_verify_on_postgresql(pg_url: str) ->
         conn.execute("CREATE RULE swallow AS ON INSERT TO events DO INSTEAD NOTHING")
     result = verify(pg_url)
     assert not result.ok and "rule" in (result.reason or "")
+
+
+# -- forks: lineages walked one run at a time, forged fork rows --------------------------------------
+
+
+def forked_demo(path: str) -> str:
+    """The demo, then a fork of it at ``loaded`` that sets a value and restores the carried ``loaded``."""
+    demo(path)
+    with ContextManager(path, run="demo") as mgr, mgr.fork("finished", "copy") as copy:
+        copy.set("copied", True)
+        copy.restore("loaded")
+    return path
+
+
+def fork_row(path: str) -> tuple[int, dict]:
+    with attacker(path) as conn:
+        row = next(r for r in rows(conn) if r[4] == "forked")
+    return row[0], json.loads(row[7])
+
+
+def rewrite(path: str, offset: int, payload: dict) -> None:
+    with attacker(path) as conn:
+        conn.execute(
+            'UPDATE events SET payload = ? WHERE "offset" = ?', (json.dumps(payload, separators=(",", ":")), offset)
+        )
+        rehash(conn, offset)
+
+
+def test_a_chain_of_forks_deeper_than_the_stack_reads_restores_and_verifies(tmp_path: Path) -> None:
+    path = str(tmp_path / "chain.db")
+    with ContextManager(path, run="r0") as mgr:
+        mgr.set("a", 1)
+        mgr.checkpoint("c1")
+    depth = sys.getrecursionlimit() + 50
+    for i in range(1, depth + 1):
+        with ContextManager(path, run=f"r{i}", exists=False) as fork:
+            fork.fork_from(f"r{i - 1}", None)
+    last = f"r{depth}"
+    for args in (["checkpoints", path, "--run", last], ["replay", path, "--run", last, "--until", "c1"]):
+        assert cli(*args).exit_code == 0
+    assert replay(path, run=last, until="2").get("a") == 1
+    with ContextManager(path, run=last) as mgr:
+        mgr.restore("c1")
+        assert mgr.timeline == ["c1"]
+    assert verify(path).ok
+
+
+@pytest.mark.parametrize("source", ["copy", "demo"], ids=["itself", "a-loop-of-two"])
+def test_a_fork_lineage_that_loops_is_an_integrity_error_not_a_recursion(tmp_path: Path, source: str) -> None:
+    path = forked_demo(str(tmp_path / "loop.db"))
+    offset, payload = fork_row(path)
+    if source == "copy":
+        rewrite(path, offset, {**payload, "source_run": "copy"})
+    else:  # the demo's first row made a fork of the copy
+        with attacker(path) as conn:
+            conn.execute('UPDATE events SET kind = ? WHERE "offset" = 1', ("forked",))
+        rewrite(path, 1, {**payload, "source_run": "copy", "source_offset": offset + 1})
+    result = verify(path)
+    assert not result.ok and result.bad_offset == (offset if source == "copy" else 1)
+    for run in ("copy", "demo"):
+        for args in (["checkpoints", path, "--run", run], ["replay", path, "--run", run, "--until", "2"]):
+            answer = cli(*args)
+            assert answer.exception is None or isinstance(answer.exception, SystemExit), args
+            assert answer.exit_code in (0, 1, 4), args
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"state": 1}, {"state": None}, {"state": {"checkpoints": {"loaded": 999}}}],
+    ids=["state-not-an-object", "no-state", "a-carried-checkpoint-at-no-row"],
+)
+def test_a_fork_row_that_names_its_source_but_holds_no_state_fails_verify_and_readers(
+    tmp_path: Path, change: dict
+) -> None:
+    path = forked_demo(str(tmp_path / "fork.db"))
+    offset, payload = fork_row(path)
+    if isinstance(change["state"], dict):
+        change = {"state": {**payload["state"], **change["state"]}}
+    forged = {k: v for k, v in {**payload, **change}.items() if v is not None}
+    rewrite(path, offset, forged)
+    result = verify(path)
+    assert not result.ok and result.bad_offset == offset
+    answer = cli("checkpoints", path, "--run", "copy")
+    assert answer.exit_code == 1 and "run ctxlog verify" in answer.stderr, answer.output
+
+
+def test_a_restore_to_a_carried_checkpoint_brings_back_the_source_timeline_there(tmp_path: Path) -> None:
+    path = forked_demo(str(tmp_path / "fork.db"))
+    shown = {c.name: c.on_timeline for c in checkpoints(path, run="copy")}
+    assert shown == {"loaded": True, "finished": False}  # as the source shows after the same restore
+    with ContextManager(path, run="demo") as mgr:
+        mgr.restore("loaded")
+    assert {c.name: c.on_timeline for c in checkpoints(path, run="demo")} == shown
+
+
+def test_a_fork_of_a_fork_at_a_point_it_carried_forks_the_source_there(tmp_path: Path) -> None:
+    path = forked_demo(str(tmp_path / "fork.db"))
+    info = fork(path, run="copy", at="loaded", new_run="again")
+    assert (info.source_run, info.offset > info.source_offset) == ("demo", True)
+    assert tree(path, run="again") == replay(path, run="demo", until="loaded")
+    assert verify(path).ok
