@@ -16,7 +16,7 @@ import threading
 import pytest
 
 from ..audit import replay, runs, verify
-from ..errors import ConcurrencyError, NotALedgerError, ReadOnlyError, SchemaVersionError
+from ..errors import ConcurrencyError, NotALedgerError, ReadOnlyError, RunOwnedError, SchemaVersionError
 from ..ledger.facade import Ledger
 from ..ledger.store import Store
 from ..ledger.stores import open_store
@@ -113,6 +113,14 @@ class SharedStoreConformance(StoreConformance):
             assert (second.get("a"), second.get("b")) == (1, 2)
         assert verify(self.location).ok
         assert replay(self.location, run="r").get("b") == 2
+
+    def test_a_run_has_one_writer_until_it_closes(self) -> None:
+        with ContextManager(self.location, run="owned") as first:
+            first.set("a", 1)
+            with pytest.raises(RunOwnedError, match="is being written by another manager"):
+                ContextManager(self.location, run="owned")
+        with ContextManager(self.location, run="owned", exists=True) as again:
+            assert again.get("a") == 1
 
     def test_threads_creating_the_ledger_at_once_make_one(self) -> None:
         ids: list[str] = []
