@@ -39,7 +39,7 @@ attack-table: $(STAMP)
 	CTXLOG_WRITE_ATTACK_TABLE=1 $(BIN)/python -m pytest -q tests/reliability/test_attack_table.py
 
 demo: $(BASE)
-	rm -f demo.db demo.db-wal demo.db-shm
+	rm -rf demo.db demo.db-wal demo.db-shm demo.db.owners
 	$(BIN)/ctxlog demo demo.db
 	$(BIN)/ctxlog replay demo.db --until validated
 
@@ -47,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 
 clean:
-	rm -rf $(VENV) build demo.db demo.db-wal demo.db-shm .pytest_cache .hypothesis
+	rm -rf $(VENV) build demo.db demo.db-wal demo.db-shm demo.db.owners .pytest_cache .hypothesis
