@@ -127,6 +127,8 @@ def _check_fork(ledger: Ledger, r: Record, event: Forked) -> None:
     rows = list(ledger.records(event.source_run, after=event.source_offset - 1, until=event.source_offset))
     if not rows or rows[0].hash != event.source_hash:
         reason = f"the source row it records ({event.source_run!r} at {event.source_offset}) is not in the ledger"
+        if rows:
+            reason = f"the source row it records ({event.source_run!r} at {event.source_offset}) has another hash"
         raise IntegrityError(f"offset {r.offset}: {reason}", r.offset, reason)
     if bytes(event.state) != fork_state(load_tree(ledger, event.source_run, event.source_offset)):
         reason = f"the tree it carries is not run {event.source_run!r}'s at offset {event.source_offset}"

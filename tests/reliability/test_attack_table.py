@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -35,7 +36,8 @@ from .test_what_verify_means import KEY, forge_snapshot, outputs, write_history
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 BEGIN, END = "<!-- attack table: begin -->", "<!-- attack table: end -->"
-LAST = 25  # the history of write_history holds offsets 1..25
+LAST = 30  # the history of write_history holds offsets 1..30
+FORKED = 26  # the first row of run copy: a fork of plan at its checkpoint 'finished' (offset 24)
 
 
 def insert(conn: Any, offset: int, run: str, seq: int, kind: str, context: str, payload: str, digest: Any) -> None:
@@ -66,6 +68,42 @@ def edit(offset: int, payload: str) -> Callable[[Any], None]:
 def appended(kind: str, context: str, payload: str) -> Callable[[Any], None]:
     """A chain-valid row after the last one, as an unkeyed writer (or a bug) could write it."""
     return lambda conn: linked_row(conn, LAST + 1, 22, kind, context, payload)
+
+
+def rewritten(offset: int, change: Callable[[str], str]) -> Callable[[Any], None]:
+    """Replace the payload at ``offset`` by ``change`` of it and recompute the unkeyed chain from there on."""
+
+    def write(conn: Any) -> None:
+        payload = next(r[7] for r in rows(conn) if r[0] == offset)
+        assert change(payload) != payload
+        edit(offset, change(payload))(conn)
+
+    return write
+
+
+def in_fork(old: str, new: str) -> Callable[[Any], None]:
+    """Replace the first ``old`` of the fork row's payload by ``new``, re-chaining the rest."""
+    return rewritten(FORKED, lambda payload: payload.replace(old, new, 1))
+
+
+def other_source_hash(payload: str) -> str:
+    return re.sub('"source_hash":"[0-9a-f]+"', '"source_hash":"' + "0" * 64 + '"', payload)
+
+
+def no_fork_state(payload: str) -> str:
+    return payload[: payload.index(',"state":')] + "}"
+
+
+def first_row_forks_the_fork(conn: Any) -> None:
+    """Make plan's first row a fork of run copy, which forks plan: a lineage that loops."""
+    conn.execute("UPDATE events SET kind = 'forked' WHERE \"offset\" = 1")
+    digest = "0" * 64
+    edit(1, f'{{"kind":"forked","source_run":"copy","source_offset":29,"source_hash":"{digest}","state":{{}}}}')(conn)
+
+
+def appended_fork(conn: Any) -> None:
+    """A copy of the fork row appended to plan, as its next event."""
+    linked_row(conn, LAST + 1, 22, "forked", "root", next(r[7] for r in rows(conn) if r[0] == FORKED))
 
 
 def sql(*statements: str) -> Callable[[Any], None]:
@@ -122,7 +160,9 @@ def retagged_snapshot(change: Callable[[dict], None]) -> Callable[[Any], None]:
     """Edit the decoded tree of the first snapshot and re-tag it as anyone can on an unkeyed ledger."""
 
     def write(conn: Any) -> None:
-        run, seq, offset, state = conn.execute('SELECT run, seq, "offset", state FROM snapshots LIMIT 1').fetchone()
+        run, seq, offset, state = conn.execute(
+            'SELECT run, seq, "offset", state FROM snapshots ORDER BY "offset" LIMIT 1'
+        ).fetchone()
         tree = json.loads(zlib.decompress(state))
         change(tree)
         forged = zlib.compress(json.dumps(tree).encode())
@@ -192,14 +232,14 @@ CASES = [
     Case("make a snapshot's tree a cycle, tag it with the unkeyed chain", retagged_snapshot(_cycle), 6, keyed=False),
     Case("store a snapshot's state as text", sql("UPDATE snapshots SET state = 'text'"), None),
     # Rows outside 1..N.
-    Case("insert a row at offset 2**62+1", copied("4611686018427387905", LAST), 26),
-    Case("insert a row at offset 2**63-1", copied("9223372036854775807", LAST), 26),
+    Case("insert a row at offset 2**62+1", copied("4611686018427387905", LAST), LAST + 1),
+    Case("insert a row at offset 2**63-1", copied("9223372036854775807", LAST), LAST + 1),
     Case("insert a checkpoint row at offset 0", copied("0", 9, payload="replace(payload, 'loaded', 'x')"), 0),
     Case("insert a row at offset -1 of a new run", copied("-1", 1, run="'fake'", seq="1"), -1),
-    Case("insert a row with a NULL offset (SQLite gives it N+1)", copied("NULL", LAST), 26),
+    Case("insert a row with a NULL offset (SQLite gives it N+1)", copied("NULL", LAST), LAST + 1),
     # Cells of another type than their column's.
     Case("store a kind as a BLOB", update("kind = CAST(kind AS BLOB)", 5), 5),
-    Case("store the last seq as text", update("seq = '4x'", LAST), LAST),
+    Case("store the last seq as text", update("seq = seq || 'x'", LAST), LAST),
     Case("store a ts as ''", update("ts = ''", 5), 5),
     Case("store the last hash as non-hex text", update("hash = 'zz'", LAST), LAST),
     Case("store a payload as a BLOB", update("payload = CAST(payload AS BLOB)", 6), 6),
@@ -220,21 +260,55 @@ CASES = [
     Case(
         "restore another tree than the checkpoint's", edit(23, '{"kind":"restored","target":2,"state":{}}'), 23, **FOLD
     ),
-    Case("append a row of an unknown kind", appended("bogus", "root", '{"kind":"bogus"}'), 26, **FOLD),
-    Case("append a set on an unknown context", appended("set", "ghost", SET), 26, **FOLD),
-    Case("append a set on an exited context", appended("set", "load", SET), 26, **FOLD),
-    Case("append an entered under an unknown parent", appended("entered", "x", ENTERED_GHOST), 26, **FOLD),
+    Case("append a row of an unknown kind", appended("bogus", "root", '{"kind":"bogus"}'), LAST + 1, **FOLD),
+    Case("append a set on an unknown context", appended("set", "ghost", SET), LAST + 1, **FOLD),
+    Case("append a set on an exited context", appended("set", "load", SET), LAST + 1, **FOLD),
+    Case("append an entered under an unknown parent", appended("entered", "x", ENTERED_GHOST), LAST + 1, **FOLD),
     Case(
-        "append a second initialized", appended("initialized", "root", '{"kind":"initialized","name":"r"}'), 26, **FOLD
+        "append a second initialized",
+        appended("initialized", "root", '{"kind":"initialized","name":"r"}'),
+        LAST + 1,
+        **FOLD,
     ),
-    Case("append an exited of the root", appended("exited", "root", '{"kind":"exited"}'), 26, **FOLD),
+    Case("append an exited of the root", appended("exited", "root", '{"kind":"exited"}'), LAST + 1, **FOLD),
     Case("a payload with a duplicate key", edit(6, '{"kind":"set","key":"k","value":120,"value":1}'), 6, **FOLD),
     Case("a payload nested 5,000 deep", edit(6, DEEP), 6, **FOLD),
+    # Forks: a first row that says where the run came from, and carries the source's tree there.
+    Case("a fork recording another hash than its source row's", rewritten(FORKED, other_source_hash), FORKED),
+    Case("a fork recording another hash than its source row's", rewritten(FORKED, other_source_hash), FORKED, **FOLD),
+    Case("a fork from a row of another run", in_fork('"source_offset":24', '"source_offset":25'), FORKED, **FOLD),
+    Case("a fork from a later offset", in_fork('"source_offset":24', '"source_offset":27'), FORKED, **FOLD),
+    Case("a fork of a run the ledger lacks", in_fork('"source_run":"plan"', '"source_run":"ghost"'), FORKED, **FOLD),
+    Case("a fork of itself", in_fork('"source_run":"plan"', '"source_run":"copy"'), FORKED, **FOLD),
+    Case("a first row forking a fork of its own run (a loop)", first_row_forks_the_fork, 1, **FOLD),
+    Case("a fork carrying another tree than its source's", in_fork('"records":120', '"records":121'), FORKED, **FOLD),
+    Case("a fork carrying a checkpoint past its fork point", in_fork('"finished":24', '"finished":29'), FORKED, **FOLD),
+    Case("a fork whose state does not decode as a tree", in_fork('"state":{', '"state":1,"tree":{'), FORKED, **FOLD),
+    Case("a fork row lacking its state", rewritten(FORKED, no_fork_state), FORKED, **FOLD),
+    Case(
+        "rename the checkpoint a fork carried",
+        rewritten(24, lambda p: p.replace("finished", "finishes")),
+        FORKED,
+        **FOLD,
+    ),
+    Case(
+        "a fork restoring a carried checkpoint to another tree",
+        rewritten(28, lambda p: p.replace("120", "121")),
+        28,
+        **FOLD,
+    ),
+    Case("append a forked row that is not its run's first", appended_fork, LAST + 1, **FOLD),
+    Case(
+        "append a tombstone of an unknown context",
+        appended("deleted_run", "ghost", '{"kind":"deleted_run"}'),
+        LAST + 1,
+        **FOLD,
+    ),
     # Classic edits (every column: tests/ledger/test_tamper.py).
     Case("edit a value", update("payload = replace(payload, '120', '121')", 6), 6),
     Case("edit a value, re-chain the rest without the key", edit(6, EDITED), 6),
     Case("edit a value of an unkeyed ledger, re-chain the rest", edit(6, EDITED), LAST, keyed=False),
-    Case("delete the last two rows", sql('DELETE FROM events WHERE "offset" > 23'), 24),
+    Case("delete the last two rows", sql(f'DELETE FROM events WHERE "offset" > {LAST - 2}'), LAST - 1),
     Case("delete a row in the middle", sql('DELETE FROM events WHERE "offset" = 12'), 12),
     # PostgreSQL: the table owner's powers.
     Case("forge a snapshot's values, tag it with the unkeyed chain", forge_snapshot, None, **PG),

@@ -10,6 +10,7 @@ a clean ledger holding the same rows shows: never a traceback, never another vie
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sqlite3
@@ -34,11 +35,12 @@ from ctxlog.ledger.codec import canonical
 from ..attack import attacker, genesis, rows
 
 KEY = b"the-ledger-key-of-the-test"
-RUNS = ("plan", "side")
+RUNS = ("plan", "side", "copy")
 
 
 def write_history(location: str, key: bytes | None) -> None:
-    """Two runs with steps, a merge, a failure, parallel branches, checkpoints, a restore and snapshots."""
+    """Two runs with steps, a merge, a failure, parallel branches, checkpoints, a restore and snapshots;
+    then a fork of the first that restores a checkpoint it carried, and a tombstone of the second."""
     with (
         ContextManager(location, run="plan", key=key, snapshot_interval=4) as mgr,
         ContextManager(location, run="side", key=key) as side,
@@ -58,6 +60,11 @@ def write_history(location: str, key: bytes | None) -> None:
         mgr.restore("loaded")
         mgr.checkpoint("finished")
         side.set("done", None)
+        with mgr.fork("finished", "copy") as copy:
+            copy.set("copied", True)
+            copy.restore("loaded")
+            copy.checkpoint("own")
+        side.delete_run("done with")
 
 
 def read_commands(path: str, keyed: bool) -> list[list[str]]:
@@ -69,10 +76,12 @@ def read_commands(path: str, keyed: bool) -> list[list[str]]:
             ["log", path, "--run", run, "--json"],
             ["checkpoints", path, "--run", run, "--json"],
             ["graph", path, "--run", run, *key],
-            ["get", path, "records" if run == "plan" else "other", "--run", run, *key],
+            ["get", path, "other" if run == "side" else "records", "--run", run, *key],
         ]
     for until in ("loaded", "finished", "3", "9", "14"):
         commands += [["replay", path, "--run", "plan", "--until", until, "--json", *key]]
+    for until in ("finished", "own"):  # a checkpoint the fork carried, and its own
+        commands += [["replay", path, "--run", "copy", "--until", until, "--json", *key]]
     commands += [["diff", path, "loaded", "finished", "--run", "plan", "--json", *key]]
     return commands
 
@@ -130,20 +139,37 @@ def the_promise(location: str, keyed: bool, exported: tuple[int, str], workdir: 
 
 
 @st.composite
-def forged_row(draw: st.DrawFn, n: int, contexts: list[str]) -> tuple[Any, ...]:
+def forged_row(draw: st.DrawFn, n: int, contexts: list[str], fork: tuple[str, str]) -> tuple[Any, ...]:
     offset = draw(st.sampled_from([0, -1, -(2**62), 2**62 + 1, 2**63 - 1, n + 1, n + 2]) | st.integers(1, n))
     run = draw(st.sampled_from([*RUNS, "forged-run"]))
     seq = draw(st.integers(-2, 40) | st.just(2**62))
     ts = draw(st.integers(0, 2**62) | st.just("") | st.binary(max_size=3))
-    kind = draw(st.sampled_from([*KINDS, "bogus"]))
+    kind = draw(st.sampled_from([*KINDS, "bogus"]) | st.sampled_from(["forked", "deleted_run"]))
     context = draw(st.sampled_from([*contexts, "ghost"]) | st.text(max_size=4))
     cause = draw(st.none() | st.integers(-2, n + 3) | st.just("a cause"))
     payload = draw(
         st.sampled_from([f'{{"kind":"{kind}","key":"records","value":999}}', f'{{"kind":"{kind}","name":"x"}}'])
         | st.text(max_size=12)
         | st.binary(max_size=12)
+        | (fork_payload(n, fork) if kind == "forked" else st.sampled_from([f'{{"kind":"{kind}","reason":"x"}}']))
     )
     return offset, run, seq, ts, kind, context, cause, payload, draw(st.sampled_from(["link", "random", "text"]))
+
+
+def real_fork(conn: Any) -> tuple[str, str]:
+    """The recorded hash and the state (JSON text) of the history's fork row."""
+    payload = next(r[7] for r in rows(conn) if r[4] == "forked")
+    return json.loads(payload)["source_hash"], payload[payload.index('"state":') + len('"state":') : -1]
+
+
+@st.composite
+def fork_payload(draw: st.DrawFn, n: int, fork: tuple[str, str]) -> str:
+    """A ``forked`` payload: from any run (the fork itself, one that is not there), at any offset,
+    with the real fork's hash and state or not."""
+    run = draw(st.sampled_from([*RUNS, "forged-run"]))
+    offset = draw(st.integers(-1, n + 2))
+    digest, state = draw(st.sampled_from([fork, (fork[0], "{}"), ("0" * 64, fork[1]), (fork[0], "1")]))
+    return f'{{"kind":"forked","source_run":"{run}","source_offset":{offset},"source_hash":"{digest}","state":{state}}}'
 
 
 def write_row(conn: Any, row: tuple[Any, ...], pg: bool) -> None:
@@ -189,7 +215,7 @@ def _is_hash(text: str) -> bool:
 
 def forge_snapshot(conn: Any) -> None:
     """Edit the state of a snapshot and re-tag it as anyone can tag for an unkeyed ledger."""
-    found = conn.execute('SELECT run, seq, "offset", state FROM snapshots ORDER BY seq LIMIT 1').fetchone()
+    found = conn.execute('SELECT run, seq, "offset", state FROM snapshots ORDER BY "offset" LIMIT 1').fetchone()
     if found is None:
         return
     run, seq, offset, state = found
@@ -241,8 +267,9 @@ def test_arbitrary_rows_fail_verify_or_change_nothing_a_reader_shows(
         exported = head(path)
         with attacker(path) as conn:
             contexts = [c for (c,) in conn.execute("SELECT DISTINCT context FROM events")]
+            fork = real_fork(conn)
             for _ in range(forge):
-                write_row(conn, data.draw(forged_row(exported[0], contexts), label="row"), pg=False)
+                write_row(conn, data.draw(forged_row(exported[0], contexts, fork), label="row"), pg=False)
             if snapshot:
                 forge_snapshot(conn)
         the_promise(path, pristine[1], exported, workdir)
@@ -276,8 +303,9 @@ def test_arbitrary_rows_on_postgresql(pg_cluster: Any, data: st.DataObject, forg
         exported = head(url)
         with attacker(url) as conn:
             contexts = [c for (c,) in conn.execute("SELECT DISTINCT context FROM events").fetchall()]
+            fork = real_fork(conn)
             for _ in range(forge):
-                write_row(conn, data.draw(forged_row(exported[0], contexts), label="row"), pg=True)
+                write_row(conn, data.draw(forged_row(exported[0], contexts, fork), label="row"), pg=True)
         with tempfile.TemporaryDirectory(prefix="ctxlog-promise-") as workdir:
             assert is_url(url)
             the_promise(url, False, exported, workdir)
