@@ -100,9 +100,9 @@ class Flow:
         its next write raises); ``timeout`` (seconds) fails a branch still running by then.
 
         Calling ``parallel`` again with the same branch names after some of them failed (or a
-        crash interrupted them) retries the group: a branch that finished is not run again (its
-        result is None) and none is merged twice. Results come back in branch order (a dict for a
-        dict of branches).
+        crash interrupted them, or came after they all ended but before the merge) retries the
+        group: a branch that finished is not run again (its result is None) and none is merged
+        twice. Results come back in branch order (a dict for a dict of branches).
         """
         return run_parallel(  # type: ignore[no-any-return]
             self._s(), self, None, branches, merge, max_workers, fail_fast=fail_fast, timeout=timeout

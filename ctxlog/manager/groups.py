@@ -3,8 +3,9 @@
 Each branch's end is durable on its own: a branch that returns is ``exited`` in its own commit, one
 that raises is ``failed``; the merges come last, in branch order and in one commit, so the merged
 result never depends on which branch finished first. A group called again with the same branch
-names after some of its branches failed (or were interrupted by a crash) is a retry: the branches
-that finished are not run again, and none is merged twice.
+names after some of its branches failed (or were interrupted by a crash), or after a crash between
+the branches' ends and the merge, is a retry: the branches that finished are not run again, and
+none is merged twice.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def _unmerged(s: Session, parent: ExecutionContext, done: list[ExecutionContext]
 class Group:
     """One call of ``parallel``: which branches run, which are already done, and the merge at the end."""
 
-    def __init__(self, s: Session, manager: Any, parent_id: str | None, branches: Branches[Any], prefix: str) -> None:
+    def __init__(
+        self, s: Session, manager: Any, parent_id: str | None, branches: Branches[Any], prefix: str, merging: bool
+    ) -> None:
         self.s, self.kind = s, dict if isinstance(branches, Mapping) else list
         names, funcs = _named(branches)
         with s.lock:
@@ -75,7 +78,7 @@ class Group:
             with s.operation():  # the root (when the run has none) and the branches' contexts: one commit
                 parent = edits.target(s, parent_id)
                 self.parent_id = parent.id
-                done = self._retried(parent, [prefix + n for n in names])
+                done = self._retried(parent, [prefix + n for n in names], merging)
                 pending = _unmerged(s, parent, list(done.values()))
                 self.pending = {
                     n: done[prefix + n].id for n in names if prefix + n in done and done[prefix + n].id in pending
@@ -91,9 +94,10 @@ class Group:
         self.all_names = names
         self.outcomes: dict[str, tuple[bool, Any]] = {}
 
-    def _retried(self, parent: ExecutionContext, names: list[str]) -> dict[str, ExecutionContext]:
+    def _retried(self, parent: ExecutionContext, names: list[str], merging: bool) -> dict[str, ExecutionContext]:
         """The branches already done when this call retries the parent's last group of these names
-        (some of whose latest branches failed); empty for a new group."""
+        (some of whose latest branches failed, or, for a merging call, all of which exited but not
+        all were merged: a crash between the branches' ends and the merge); empty for a new group."""
         latest: dict[str, ExecutionContext] = {}
         if len(set(names)) != len(names):  # a list of one function several times: no retry by name
             return {}
@@ -101,9 +105,13 @@ class Group:
             child = self.s.tree.contexts[cid]
             if child.is_parallel and child.name in names:
                 latest[child.name] = child
-        if len(latest) != len(names) or all(c.status != "failed" for c in latest.values()):
+        done = {name: c for name, c in latest.items() if c.status == "exited"}
+        if len(latest) != len(names):
             return {}
-        return {name: c for name, c in latest.items() if c.status == "exited"}
+        if any(c.status == "failed" for c in latest.values()):
+            return done
+        ended = merging and len(done) == len(names)
+        return done if ended and _unmerged(self.s, parent, list(done.values())) else {}
 
     def finished(self, handle: Branch, ok: bool, value: Any) -> None:
         """Record a branch's end durably: exited when it returned, failed when it raised."""
@@ -172,7 +180,8 @@ def run_parallel(
     positive_int_arg(max_workers, "max_workers", optional=True)
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
         raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    policy, group = merge_arg(merge), Group(s, manager, parent_id, branches, prefix)
+    policy = merge_arg(merge)
+    group = Group(s, manager, parent_id, branches, prefix, policy is not None)
     failed = threading.Event()
 
     def run(fn: Callable[[Branch], T], handle: Branch) -> None:
@@ -233,7 +242,7 @@ async def run_aparallel(
     """Run coroutine ``branches`` as tasks, each on its own parallel context under ``parent_id``."""
     positive_int_arg(max_workers, "max_workers", optional=True)
     policy = merge_arg(merge)
-    group = await asyncio.to_thread(Group, s, manager, parent_id, branches, prefix)
+    group = await asyncio.to_thread(Group, s, manager, parent_id, branches, prefix, policy is not None)
     gate = asyncio.Semaphore(max_workers or max(len(group.funcs), 1))
 
     async def run(fn: Callable[[Branch], Awaitable[T]], handle: Branch) -> None:

@@ -234,3 +234,27 @@ def test_attempts_survive_a_restore(mgr: ContextManager) -> None:
             raise RuntimeError("no")
         mgr.restore("start")
     assert "call" not in mgr.tree.contexts and mgr.attempts("call") == 3
+
+
+def test_a_group_whose_branches_all_ended_before_the_merge_is_only_merged(mgr: ContextManager) -> None:
+    """A crash after every branch's own ``exited`` commit but before the group's merge commit
+    leaves this state; calling the group again merges the branches once and runs none again."""
+    calls: list[str] = []
+
+    def a(h: Branch) -> None:
+        calls.append("a")
+
+    def b(h: Branch) -> None:
+        calls.append("b")
+
+    mgr.set("items", ["root"])
+    for name in ("a", "b"):  # what the crashed group left: both branches exited, neither merged
+        mgr.switch_to(mgr.create_parallel_context(name))
+        mgr.set("items", [name])
+        mgr.exit_step()
+    assert mgr.parallel({"a": a, "b": b}, merge=MergePolicy.MERGE) == {"a": None, "b": None}
+    assert calls == [] and mgr.get("items") == ["root", "a", "b"]
+    mgr.parallel({"a": a, "b": b}, merge=MergePolicy.MERGE)  # merged now: the next call is a new group
+    assert calls == ["a", "b"] and mgr.get("items") == ["root", "a", "b"]
+    mgr.parallel({"a": a, "b": b}, merge=None)  # nothing to merge: a group without merge always runs
+    assert calls == ["a", "b", "a", "b"]
