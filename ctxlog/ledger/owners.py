@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import socket
+import stat
 import time
 from typing import Any
 
@@ -60,9 +61,14 @@ class RunLock:
         folder = f"{path}.owners"
         try:
             os.makedirs(folder, exist_ok=True)
-            fd = os.open(os.path.join(folder, key.hex()[:32]), os.O_RDWR | os.O_CREAT, 0o644)
+            flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+            fd = os.open(os.path.join(folder, key.hex()[:32]), flags, 0o644)
         except OSError as exc:
             raise StorageError(f"{folder}: cannot keep the run's write lock there ({exc.strerror})") from exc
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:  # never truncate a file it links to
+            os.close(fd)
+            raise StorageError(f"{folder}: a run's lock file there is not a plain file of its own; remove it")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -7,6 +7,7 @@ of docs/reliability.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ctxlog import ContextManager, IntegrityError, MergePolicy, fork, replay
+from ctxlog import ContextManager, IntegrityError, MergePolicy, StorageError, fork, replay
 from ctxlog.audit import checkpoints, head, tree, verify
 from ctxlog.cli import main
 from ctxlog.ledger.chain import Chain
@@ -340,3 +341,34 @@ def test_a_fork_of_a_fork_at_a_point_it_carried_forks_the_source_there(tmp_path:
     assert (info.source_run, info.offset > info.source_offset) == ("demo", True)
     assert tree(path, run="again") == replay(path, run="demo", until="loaded")
     assert verify(path).ok
+
+
+# -- run lock files: the folder beside the ledger is the attacker's too --------------------------------
+
+
+def lock_file(path: str, run: str) -> str:
+    with ContextManager(path, run="first") as mgr:
+        mgr.set("a", 1)
+    with attacker(path) as conn:
+        (ledger_id,) = conn.execute("SELECT value FROM meta WHERE key = 'ledger_id'").fetchone()
+    return os.path.join(f"{path}.owners", hashlib.sha256(f"{ledger_id}\n{run}".encode()).hexdigest()[:32])
+
+
+@pytest.mark.parametrize("planted", ["symlink", "hardlink", "fifo"])
+def test_a_lock_file_planted_as_a_link_or_fifo_is_refused_and_its_target_untouched(
+    tmp_path: Path, planted: str
+) -> None:
+    path = str(tmp_path / "ctx.db")
+    lock, victim = lock_file(path, "next"), tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    if planted == "symlink":
+        os.symlink(victim, lock)
+    elif planted == "hardlink":
+        os.link(victim, lock)
+    else:
+        os.mkfifo(lock)
+    with pytest.raises(StorageError, match="lock"):
+        ContextManager(path, run="next").close()
+    assert victim.read_text() == "precious\n"
+    with ContextManager(path, run="first") as mgr:  # the other runs' locks still work
+        mgr.set("b", 2)
