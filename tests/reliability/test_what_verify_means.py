@@ -188,7 +188,7 @@ def write_row(conn: Any, row: tuple[Any, ...], pg: bool) -> None:
     untyped = isinstance(ts, (str, bytes)) or isinstance(cause, str) or isinstance(payload, bytes)
     if pg and (untyped or isinstance(digest, str)):
         return  # PostgreSQL's typed columns refuse such cells: no such row can be written there
-    if pg and (offset < 1 or seq < 1 or offset >= 2**63 or "\x00" in context + run):
+    if pg and (offset < 1 or seq < 1 or offset >= 2**63 or "\x00" in context + run + str(payload)):
         return
     conn.execute('DELETE FROM events WHERE "offset" = ?', (offset,))
     try:
