@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import msgspec
 
-from ..errors import InvalidArgumentError, NotALedgerError, ReadOnlyError
+from ..errors import IntegrityError, InvalidArgumentError, NotALedgerError, ReadOnlyError
 from .events import Record
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Snapshot",
     "Store",
     "check_synchronous",
+    "checked_runs",
     "clamp",
     "SCHEMA_VERSIONS",
 ]
@@ -88,6 +89,16 @@ class RunInfo(msgspec.Struct, frozen=True):
     """The run it was forked from; None for a run that is not a fork."""
     source_offset: int | None = None
     """The offset of the source it was forked at; None for a run that is not a fork."""
+
+
+def checked_runs(infos: Iterable[RunInfo]) -> Iterator[RunInfo]:
+    """``infos``, each of its declared types: a run whose rows lost their name or time (a
+    damaged page reads as NULL cells) is an IntegrityError at its first offset, never shown."""
+    for info in infos:
+        if type(info.run) is not str or any(type(v) is not int for v in msgspec.structs.astuple(info)[1:7]):
+            where = info.first_offset
+            raise IntegrityError(f"offset {where}: a row without a run name or a time; run ctxlog verify", where)
+        yield info
 
 
 class Snapshot(msgspec.Struct, frozen=True):

@@ -372,3 +372,14 @@ def test_a_lock_file_planted_as_a_link_or_fifo_is_refused_and_its_target_untouch
     assert victim.read_text() == "precious\n"
     with ContextManager(path, run="first") as mgr:  # the other runs' locks still work
         mgr.set("b", 2)
+
+
+def test_a_row_that_lost_its_run_and_time_is_an_integrity_error_for_runs(plain: str) -> None:
+    """A damaged page reads as NULL cells; the schema's NOT NULL, edited away, lets a writer store them."""
+    with attacker(plain) as conn:
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("UPDATE sqlite_master SET sql = replace(sql, 'NOT NULL', '') WHERE name = 'events'")
+    tamper(plain, 'UPDATE events SET run = NULL, ts = NULL WHERE "offset" = 2')
+    assert not verify(plain).ok
+    answer = cli("runs", plain, "--json")
+    assert answer.exit_code == 1 and "offset 2: a row without a run name" in answer.stderr, answer.output

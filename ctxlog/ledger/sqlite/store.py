@@ -19,7 +19,7 @@ from msgspec.structs import astuple
 from ...errors import NotALedgerError, ReadOnlyError
 from ..batches import next_batch, up_to
 from ..events import Record
-from ..store import RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, clamp
+from ..store import RUN_NAMES, SCHEMA_VERSION, RunInfo, Snapshot, Store, check_synchronous, checked_runs, clamp
 from . import schema as Q
 from .connection import BUSY_TIMEOUT_MS, connect, retry_locked, schema_rows
 from .errors import translated
@@ -247,7 +247,7 @@ class SQLiteStore(Store):
         return [run for (run,) in self._all(sql)]
 
     def runs(self) -> Iterator[RunInfo]:
-        return self._stream(Q.RUNS, (), RunInfo)  # type: ignore[arg-type]
+        return checked_runs(self._stream(Q.RUNS, (), RunInfo))  # type: ignore[arg-type]
 
     def has_run(self, run: str) -> bool:
         return self._one("SELECT 1 FROM events WHERE run = ? LIMIT 1", (run,)) is not None
