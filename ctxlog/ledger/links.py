@@ -33,6 +33,12 @@ class Links:
         if edges is None:
             return
         low, high = edges
+        if type(low) is not int or type(high) is not int:  # a damaged file: offsets that are not integers
+            raise IntegrityError(
+                f"{self._store.location}: the log's offsets are not all integers (a cell is not of its column's "
+                "type); the ledger is damaged or was tampered with: run ctxlog verify",
+                None,
+            )
         if low < 1 or high > NO_BOUND:
             bad = low if low < 1 else high
             raise IntegrityError(

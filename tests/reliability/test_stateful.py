@@ -516,10 +516,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule()
     def reopen(self) -> None:
-        """Closing and reopening the run resumes it exactly."""
+        """Closing and reopening the run with resume="keep" resumes it exactly (open steps stay open)."""
         tree, offset = self.mgr.tree, self.mgr.offset
         self.mgr.close()
-        self.mgr = ContextManager(self.path, run=MAIN, checkpoint_interval=self.interval)
+        self.mgr = ContextManager(self.path, run=MAIN, checkpoint_interval=self.interval, resume="keep")
         after = self.mgr.tree
         assert after == tree and norm_tree(after) == norm_tree(tree)
         assert self.mgr.offset == offset and after.checkpoints == tree.checkpoints
