@@ -20,7 +20,7 @@ from ..errors import ConcurrencyError, NotALedgerError, ReadOnlyError, RunOwnedE
 from ..ledger.facade import Ledger
 from ..ledger.store import Store
 from ..ledger.stores import open_store
-from ..manager import ContextManager
+from ..manager import ContextManager, fork
 from .conformance import META, StoreConformance, make_records
 from .writer import kill_after_acknowledged, start_writer
 
@@ -121,6 +121,23 @@ class SharedStoreConformance(StoreConformance):
                 ContextManager(self.location, run="owned")
         with ContextManager(self.location, run="owned", exists=True) as again:
             assert again.get("a") == 1
+
+    def test_a_fork_starts_where_its_source_stood_and_verifies(self) -> None:
+        with ContextManager(self.location, run="source") as mgr:
+            mgr.set("x", 1)
+            mgr.checkpoint("one")
+            mgr.set("x", 2)
+            mgr.checkpoint("two")
+            mgr.set("x", 3)
+        info = fork(self.location, run="source", at="two", new_run="copy")
+        assert (info.source_run, info.checkpoints) == ("source", {"one": 3, "two": 5})
+        with ContextManager(self.location, run="copy", exists=True) as copy:
+            assert copy.get("x") == 2
+            copy.restore("one")
+            assert copy.get("x") == 1
+        assert replay(self.location, run="copy", until="one").get("x") == 1
+        assert {i.run: i.source for i in runs(self.location)}["copy"] == "source"
+        assert verify(self.location).ok
 
     def test_threads_creating_the_ledger_at_once_make_one(self) -> None:
         ids: list[str] = []
