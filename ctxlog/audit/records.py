@@ -13,7 +13,7 @@ import msgspec
 
 from ..errors import IntegrityError, InvalidArgumentError, UnknownContextError, shown
 from ..ledger import KINDS, Ledger, Record, RunInfo
-from ..manager import carried, load_tree, on_timeline
+from ..manager import carried, current_timeline, load_tree
 from .access import opened, verified_run, verified_whole
 
 T = TypeVar("T")
@@ -148,7 +148,7 @@ def checkpoints(
         chosen = ledger.choose_run(run)
         folded = verified_run(ledger, chosen).checkpoints if verify else None
         listed: dict[str, int] = {}
-        line, inherited = on_timeline(ledger, chosen), carried(ledger, chosen)
+        line, inherited = set(current_timeline(ledger, chosen)), carried(ledger, chosen)
         for name, offset in inherited.items():
             source = next(iter(ledger.records(after=offset - 1, until=offset)), None)
             if source is None:

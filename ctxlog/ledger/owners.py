@@ -33,6 +33,13 @@ def _me() -> dict[str, Any]:
     }
 
 
+def _owned(run: str, holder: dict[str, Any]) -> RunOwnedError:
+    return RunOwnedError(
+        f"run {run!r} is being written by another manager ({holder_text(holder)}); wait for it to "
+        "close, or open with takeover=True (its next write then fails)"
+    )
+
+
 def holder_text(holder: dict[str, Any]) -> str:
     """``host <h>, pid <p>, since <t>`` for a holder's record (what is known of it)."""
     return ", ".join(f"{k} {holder[k]}" for k in ("host", "pid", "since") if holder.get(k) is not None) or "unknown"
@@ -74,10 +81,7 @@ class RunLock:
         except BlockingIOError:
             holder = _read(fd)
             os.close(fd)
-            raise RunOwnedError(
-                f"run {run!r} is being written by another manager ({holder_text(holder)}); wait for it to "
-                "close, or open with takeover=True (its next write then fails)"
-            ) from None
+            raise _owned(run, holder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, msgspec.json.encode(_me()), 0)
         return cls(lambda: os.close(fd))
@@ -96,10 +100,7 @@ class RunLock:
                 row = conn.execute(_HOLDER, ((lock >> 32) & 0xFFFFFFFF, lock & 0xFFFFFFFF)).fetchone()
                 conn.close()
                 holder = _parsed(row[0]) if row else {}
-                raise RunOwnedError(
-                    f"run {run!r} is being written by another manager ({holder_text(holder)}); wait for it to "
-                    "close, or open with takeover=True (its next write then fails)"
-                )
+                raise _owned(run, holder)
         except psycopg.Error as exc:
             raise StorageError(f"cannot take the run's write lock: {exc}") from exc
         return cls(conn.close)

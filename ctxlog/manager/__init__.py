@@ -16,7 +16,7 @@ from .lifecycle import INTERRUPTED
 from .manager import ContextManager, fork
 from .session import load_tree
 from .steps import Step
-from .timeline import carried, on_timeline
+from .timeline import carried, current_timeline
 
 __all__ = [
     "INTERRUPTED",
@@ -29,5 +29,5 @@ __all__ = [
     "current",
     "fork",
     "load_tree",
-    "on_timeline",
+    "current_timeline",
 ]

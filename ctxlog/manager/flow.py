@@ -21,7 +21,7 @@ from .forks import ForkInfo, start_fork
 from .groups import run_aparallel, run_parallel
 from .session import Session
 from .steps import Step
-from .timeline import timeline
+from .timeline import current_timeline
 
 __all__ = ["Flow"]
 
@@ -165,7 +165,7 @@ class Flow:
         """The checkpoints on the run's current timeline, oldest first: those a restore went back
         past are left out (they stay restorable). Reads the run's log once."""
         with self._session.lock:
-            return timeline(self._session.ledger, self._session.run)
+            return current_timeline(self._session.ledger, self._session.run)
 
     def context(self, context_id: str | None = None) -> ExecutionContext:
         """A copy of one context (the current one when None), without copying the tree."""

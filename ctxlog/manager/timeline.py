@@ -19,7 +19,7 @@ from ..errors import IntegrityError
 from ..ledger import CheckpointTaken, Ledger, Record, Restored, decode_event, fork_lineage
 from ..projections import ProjectionState
 
-__all__ = ["carried", "on_timeline", "timeline", "timeline_of"]
+__all__ = ["carried", "current_timeline", "timeline_of"]
 
 _UNDECODABLE = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 
@@ -48,21 +48,12 @@ def timeline_of(records: Iterable[Record]) -> list[tuple[str, int]]:
     return line
 
 
-def on_timeline(ledger: Ledger, run: str) -> set[str]:
-    """The checkpoints of ``run`` on its current timeline: one pass over the run's rows (and, for
-    a fork, over its source's up to the fork point)."""
-    return {name for name, _ in _line(ledger, run, None)}
-
-
-def timeline(ledger: Ledger, run: str) -> list[str]:
-    """The names of the checkpoints on ``run``'s current timeline, oldest first."""
-    return [name for name, _ in _line(ledger, run, None)]
-
-
-def _line(ledger: Ledger, run: str, until: int | None) -> list[tuple[str, int]]:
-    """The timeline of ``run`` at ``until``: its lineage's rows up to each fork point, then its own."""
-    levels = [(run, until), *((source, at) for source, at, _ in fork_lineage(ledger.fork_origin, run))]
-    return timeline_of(itertools.chain.from_iterable(ledger.records(r, until=u) for r, u in reversed(levels)))
+def current_timeline(ledger: Ledger, run: str) -> list[str]:
+    """The names of the checkpoints on ``run``'s current timeline, oldest first: one pass over the
+    rows of its lineage (each source up to its fork point), then over its own."""
+    levels = [(run, None), *((source, at) for source, at, _ in fork_lineage(ledger.fork_origin, run))]
+    rows = itertools.chain.from_iterable(ledger.records(r, until=u) for r, u in reversed(levels))
+    return [name for name, _ in timeline_of(rows)]
 
 
 def carried(ledger: Ledger, run: str) -> dict[str, int]:
