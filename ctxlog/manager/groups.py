@@ -78,40 +78,42 @@ class Group:
             with s.operation():  # the root (when the run has none) and the branches' contexts: one commit
                 parent = edits.target(s, parent_id)
                 self.parent_id = parent.id
-                done = self._retried(parent, [prefix + n for n in names], merging)
-                pending = _unmerged(s, parent, list(done.values()))
+                done, pending = self._retried(parent, [prefix + n for n in names], merging)
                 self.pending = {
                     n: done[prefix + n].id for n in names if prefix + n in done and done[prefix + n].id in pending
                 }
                 self.positions = [i for i, n in enumerate(names) if prefix + n not in done]
-                self.names = [names[i] for i in self.positions]
-                self.funcs = [fn for n, fn in zip(names, funcs, strict=True) if prefix + n not in done]
+                self.funcs = [funcs[i] for i in self.positions]
                 ids = [
-                    edits.open_child(s, parent.id, prefix + n, ISOLATED, parallel=True, switch=False)
-                    for n in self.names
+                    edits.open_child(s, parent.id, prefix + names[i], ISOLATED, parallel=True, switch=False)
+                    for i in self.positions
                 ]
             self.handles = [Branch(s, manager, cid, (run_parallel, run_aparallel)) for cid in ids]
         self.all_names = names
         self.outcomes: dict[str, tuple[bool, Any]] = {}
 
-    def _retried(self, parent: ExecutionContext, names: list[str], merging: bool) -> dict[str, ExecutionContext]:
+    def _retried(
+        self, parent: ExecutionContext, names: list[str], merging: bool
+    ) -> tuple[dict[str, ExecutionContext], set[str]]:
         """The branches already done when this call retries the parent's last group of these names
         (some of whose latest branches failed, or, for a merging call, all of which exited but not
-        all were merged: a crash between the branches' ends and the merge); empty for a new group."""
+        all were merged: a crash between the branches' ends and the merge), and the ids of those
+        never merged; nothing for a new group."""
         latest: dict[str, ExecutionContext] = {}
         if len(set(names)) != len(names):  # a list of one function several times: no retry by name
-            return {}
+            return {}, set()
         for cid in parent.children:
             child = self.s.tree.contexts[cid]
             if child.is_parallel and child.name in names:
                 latest[child.name] = child
         done = {name: c for name, c in latest.items() if c.status == "exited"}
         if len(latest) != len(names):
-            return {}
+            return {}, set()
+        unmerged = _unmerged(self.s, parent, list(done.values()))
         if any(c.status == "failed" for c in latest.values()):
-            return done
+            return done, unmerged
         ended = merging and len(done) == len(names)
-        return done if ended and _unmerged(self.s, parent, list(done.values())) else {}
+        return (done, unmerged) if ended and unmerged else ({}, set())
 
     def finished(self, handle: Branch, ok: bool, value: Any) -> None:
         """Record a branch's end durably: exited when it returned, failed when it raised."""
@@ -140,9 +142,9 @@ class Group:
                 handle = ran.get(position)
                 ok = handle is not None and self.outcomes.get(handle.id, (False,))[0]
                 cid = self.pending.get(name) if handle is None else (handle.id if ok else None)
-                ctx = s.tree.contexts.get(cid) if cid is not None else None
                 if cid is None:
                     continue
+                ctx = s.tree.contexts.get(cid)
                 if ctx is None or ctx.status != "exited":
                     failures.append(ContextStateError(f"branch {cid!r} is gone from the tree (restored away?)"))
                     continue
@@ -158,6 +160,14 @@ class Group:
         for position, handle in zip(self.positions, self.handles, strict=True):
             values[position] = self.outcomes.get(handle.id, (True, None))[1]
         return dict(zip(self.all_names, values, strict=True)) if self.kind is dict else values
+
+
+def _group_args(merge: MergePolicy | str | None, max_workers: int | None, timeout: float | None) -> MergePolicy | None:
+    """The merge policy, once ``max_workers`` and ``timeout`` are checked (InvalidArgumentError)."""
+    positive_int_arg(max_workers, "max_workers", optional=True)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return merge_arg(merge)
 
 
 def _deadline_error(handle: Branch, timeout: float) -> TimeoutError:
@@ -177,10 +187,7 @@ def run_parallel(
     timeout: float | None = None,
 ) -> Any:
     """Run ``branches`` on threads, each on its own parallel context under ``parent_id``."""
-    positive_int_arg(max_workers, "max_workers", optional=True)
-    if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
-        raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    policy = merge_arg(merge)
+    policy = _group_args(merge, max_workers, timeout)
     group = Group(s, manager, parent_id, branches, prefix, policy is not None)
     failed = threading.Event()
 
@@ -240,8 +247,7 @@ async def run_aparallel(
     timeout: float | None = None,
 ) -> Any:
     """Run coroutine ``branches`` as tasks, each on its own parallel context under ``parent_id``."""
-    positive_int_arg(max_workers, "max_workers", optional=True)
-    policy = merge_arg(merge)
+    policy = _group_args(merge, max_workers, timeout)
     group = await asyncio.to_thread(Group, s, manager, parent_id, branches, prefix, policy is not None)
     gate = asyncio.Semaphore(max_workers or max(len(group.funcs), 1))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -258,3 +259,15 @@ def test_a_group_whose_branches_all_ended_before_the_merge_is_only_merged(mgr: C
     assert calls == ["a", "b"] and mgr.get("items") == ["root", "a", "b"]
     mgr.parallel({"a": a, "b": b}, merge=None)  # nothing to merge: a group without merge always runs
     assert calls == ["a", "b", "a", "b"]
+
+
+@pytest.mark.parametrize("bad", [0, -1.5, True, "1"])
+def test_both_parallels_refuse_a_timeout_that_is_not_a_positive_number(mgr: ContextManager, bad: object) -> None:
+    async def branch(h: Branch) -> None:
+        return None
+
+    with pytest.raises(ctxlog.InvalidArgumentError, match="timeout must be a positive number"):
+        mgr.parallel({"x": lambda h: None}, timeout=bad)  # type: ignore[arg-type]
+    with pytest.raises(ctxlog.InvalidArgumentError, match="timeout must be a positive number"):
+        asyncio.run(mgr.aparallel({"x": branch}, timeout=bad))  # type: ignore[arg-type]
+    assert "x" not in mgr.tree.contexts
